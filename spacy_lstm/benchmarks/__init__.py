@@ -1,0 +1,1 @@
+"""Benchmark scripts, run as `python -m spacy_lstm.benchmarks.<name>`."""

@@ -1,0 +1,3 @@
+from .encoder import build_bilstm_encoder
+
+__all__ = ["build_bilstm_encoder"]

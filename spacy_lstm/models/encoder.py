@@ -1,0 +1,181 @@
+"""spacy-lstm.BiLSTMEncoder.v1: a bidirectional RNN encoder for spacy.Tok2Vec.v2."""
+
+from typing import Callable, List, Sequence, Tuple, cast
+
+import numpy
+import torch
+from spacy.util import registry
+from thinc.api import (
+    ArgsKwargs,
+    Model,
+    PyTorchShim,
+    PyTorchWrapper_v2,
+    torch2xp,
+    xp2torch,
+)
+from thinc.types import Floats2d, Ints1d
+
+from ..torch_modules.rnn import CELLS, BiRNN
+
+InT = List[Floats2d]
+OutT = List[Floats2d]
+
+
+@registry.architectures("spacy-lstm.BiLSTMEncoder.v1")
+def build_bilstm_encoder(
+    width: int, depth: int, dropout: float, cell: str = "lstm"
+) -> Model[InT, OutT]:
+    """Encode context with a stack of bidirectional recurrent layers. A drop-in
+    replacement for spacy.TorchBiLSTMEncoder.v1 in the `encode` slot of
+    spacy.Tok2Vec.v2 that gives each doc the same vectors whatever it is
+    batched with.
+
+    spaCy's encoder pads the batch and runs torch's bidirectional LSTM over the
+    padding, so the backward direction of a short doc starts on padding and
+    its vectors change with the longest doc in the batch. Here the docs are
+    concatenated (Thinc's `ops.flatten`), and each layer runs two
+    unidirectional `torch.nn.LSTM`/`GRU`/`RNN` passes over right-padded
+    batches gathered with `index_select`: forward over the docs, backward over
+    each doc reversed within its own length. Padding only ever follows real
+    tokens, so it cannot change them, and the batch stays on torch's fast
+    oneDNN (CPU) and cuDNN (GPU) kernels, which a `PackedSequence` leaves on
+    CPU (see `BiRNN`). Thinc's `PyTorchWrapper_v2` carries the parameters,
+    the device and the serialization.
+
+    width (int): The input and output width. Each direction has width / 2
+        units and their outputs are concatenated, so width must be even.
+    depth (int): The number of recurrent layers.
+    dropout (float): Dropout on the outputs of every layer but the last.
+    cell (str): "lstm", "gru" or "rnn" (a vanilla tanh RNN, to compare with
+        the gated cells).
+    RETURNS (Model[List[Floats2d], List[Floats2d]]): The encoder.
+    """
+    if width < 2 or width % 2:
+        raise ValueError(
+            f"BiLSTMEncoder width must be a positive even number, got {width}."
+        )
+    if depth < 1:
+        raise ValueError(f"BiLSTMEncoder depth must be at least 1, got {depth}.")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"BiLSTMEncoder dropout must be in [0, 1), got {dropout}.")
+    if cell not in CELLS:
+        raise ValueError(
+            f"BiLSTMEncoder cell must be one of {sorted(CELLS)}, got {cell!r}."
+        )
+    rnn = PyTorchWrapper_v2(
+        BiRNN(width, width // 2, depth, dropout, cell),
+        convert_inputs=convert_inputs,
+        convert_outputs=convert_outputs,
+    )
+    return Model(
+        "bilstm_encoder",
+        forward,
+        layers=[rnn],
+        dims={"nI": width, "nO": width},
+        attrs={"cell": cell, "depth": depth},
+    )
+
+
+def forward(model: Model[InT, OutT], Xs: InT, is_train: bool) -> Tuple[OutT, Callable]:
+    nI = model.get_dim("nI")
+    lengths = [len(X) for X in Xs]
+    for X in Xs:
+        if X.ndim != 2 or X.shape[1] != nI:
+            raise ValueError(
+                f"BiLSTMEncoder expects arrays of shape (n_tokens, {nI}), got "
+                f"{X.shape}. Set the embedding width to the encoder width."
+            )
+    if sum(lengths) == 0:
+        # No tokens, no padded groups: skip torch altogether.
+        Ys = [model.ops.alloc2f(0, model.get_dim("nO")) for _ in Xs]
+        return Ys, lambda dYs: [model.ops.alloc2f(0, nI) for _ in dYs]
+    Y, backprop_rnn = model.layers[0]((model.ops.flatten(Xs), lengths), is_train)
+
+    def backprop(dYs: OutT) -> InT:
+        dX = backprop_rnn(model.ops.flatten(dYs))
+        return cast(InT, model.ops.unflatten(dX, lengths))
+
+    return cast(OutT, model.ops.unflatten(Y, lengths)), backprop
+
+
+# A batch is split into padded groups so that one long doc among many short ones
+# does not pad them all to its length. A group takes docs, longest first, while
+# its padded size stays within MAX_PADDING times its real tokens, or within
+# SMALL_GROUP cells, where another sequential pass costs more than the padding.
+MAX_PADDING = 2.0
+SMALL_GROUP = 16384
+
+
+def padding_plan(lengths: Sequence[int]) -> Tuple[List[Tuple], Ints1d, Ints1d]:
+    """Plan the right-padded groups that BiRNN runs a batch through.
+
+    lengths (Sequence[int]): The sequence lengths, in batch order.
+    RETURNS (Tuple[List[Tuple], Ints1d, Ints1d]): The groups, each (steps,
+        size, forward gather index, backward gather index), where index
+        n_tokens stands for padding; then, for each token, its row in the
+        concatenated forward outputs and in the backward outputs.
+    """
+    L = numpy.asarray(lengths, dtype="int64")
+    n_tokens = int(L.sum())
+    starts = numpy.cumsum(L) - L
+    order = [int(i) for i in numpy.argsort(-L, kind="stable") if L[i] > 0]
+    forward_rows = numpy.empty(n_tokens, dtype="int64")
+    backward_rows = numpy.empty(n_tokens, dtype="int64")
+    groups: List[Tuple] = []
+    offset = 0
+    while order:
+        steps, size, tokens = int(L[order[0]]), 1, int(L[order[0]])
+        while size < len(order):
+            padded, real = steps * (size + 1), tokens + int(L[order[size]])
+            if padded > MAX_PADDING * real and padded > SMALL_GROUP:
+                break
+            size, tokens = size + 1, real
+        docs, order = order[:size], order[size:]
+        t = numpy.arange(steps)[:, None]
+        doc_len, doc_start = L[docs][None, :], starts[docs][None, :]
+        real = t < doc_len
+        forward_index = numpy.where(real, doc_start + t, n_tokens)
+        backward_index = numpy.where(real, doc_start + doc_len - 1 - t, n_tokens)
+        rows = offset + t * size + numpy.arange(size)[None, :]
+        # Step t of the backward pass reads token len - 1 - t of the doc.
+        forward_rows[forward_index[real]] = rows[real]
+        backward_rows[backward_index[real]] = rows[real]
+        groups.append((steps, size, forward_index.ravel(), backward_index.ravel()))
+        offset += steps * size
+    return groups, forward_rows, backward_rows
+
+
+def convert_inputs(
+    model: Model, inputs: Tuple[Floats2d, List[int]], is_train: bool
+) -> Tuple[ArgsKwargs, Callable[[ArgsKwargs], Floats2d]]:
+    X, lengths = inputs
+    device = cast(PyTorchShim, model.shims[0]).device
+    groups, forward_rows, backward_rows = padding_plan(lengths)
+
+    def to_device(index: Ints1d) -> torch.Tensor:
+        return torch.from_numpy(index).to(device)
+
+    args = (
+        xp2torch(X, requires_grad=is_train, device=device),
+        [(T, B, to_device(f), to_device(b)) for T, B, f, b in groups],
+        to_device(forward_rows),
+        to_device(backward_rows),
+    )
+
+    def convert_from_torch_backward(d_inputs: ArgsKwargs) -> Floats2d:
+        return cast(Floats2d, torch2xp(d_inputs.args[0]))
+
+    return ArgsKwargs(args=args, kwargs={}), convert_from_torch_backward
+
+
+def convert_outputs(
+    model: Model, inputs_outputs: Tuple, is_train: bool
+) -> Tuple[Floats2d, Callable[[Floats2d], ArgsKwargs]]:
+    _, Ytorch = inputs_outputs
+    device = cast(PyTorchShim, model.shims[0]).device
+
+    def convert_for_torch_backward(dY: Floats2d) -> ArgsKwargs:
+        dYtorch = xp2torch(dY, device=device)
+        return ArgsKwargs(args=(Ytorch,), kwargs={"grad_tensors": dYtorch})
+
+    return cast(Floats2d, torch2xp(Ytorch)), convert_for_torch_backward

@@ -1,0 +1,70 @@
+from pathlib import Path
+
+import pytest
+import spacy
+from spacy.tokens import DocBin
+from spacy.util import registry
+
+CORPUS = Path(__file__).parent.parent / "corpus" / "ud"
+
+
+def read(path, **kwargs):
+    reader = registry.get("readers", "spacy-lstm.Corpus.v1")(path=path, **kwargs)
+    return list(reader(spacy.blank("en")))
+
+
+def test_reads_conllu_like_spacy_convert():
+    examples = read(CORPUS / "train.conllu", n_sents=10)
+    assert len(examples) == 3  # 24 sentences, 10 per doc
+    sents = [s for eg in examples for s in eg.reference.sents]
+    assert len(sents) == 24
+    first = examples[0].reference
+    assert first.text.startswith("I saw a girl with a telescope.")
+    assert [t.dep_ for t in first[:8]] == [
+        "nsubj",
+        "ROOT",
+        "det",
+        "obj",
+        "case",
+        "det",
+        "obl",
+        "punct",
+    ]
+    assert first[6].head.text == "saw"
+    # The predicted side is tokenized by the pipeline, not copied from gold.
+    assert not examples[0].predicted.has_annotation("DEP")
+
+
+def test_n_sents_and_limit():
+    assert len(read(CORPUS / "train.conllu", n_sents=1)) == 24
+    assert len(read(CORPUS / "train.conllu", n_sents=1, limit=5)) == 5
+
+
+def test_reads_spacy_files_too(tmp_path):
+    nlp = spacy.blank("en")
+    docs = [eg.reference for eg in read(CORPUS / "dev.conllu")]
+    DocBin(docs=docs).to_disk(tmp_path / "dev.spacy")
+    examples = read(tmp_path / "dev.spacy")
+    assert [eg.reference.text for eg in examples] == [d.text for d in docs]
+    assert [t.dep_ for t in examples[0].reference] == [t.dep_ for t in docs[0]]
+    assert nlp is not None
+
+
+def test_missing_path_raises(tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        read(tmp_path / "nope.conllu")
+    with pytest.raises(ValueError, match="no path"):
+        read(None)
+
+
+def test_empty_conllu_raises(tmp_path):
+    (tmp_path / "empty.conllu").write_text("\n", encoding="utf8")
+    with pytest.raises(ValueError, match="No sentences"):
+        read(tmp_path / "empty.conllu")
+
+
+def test_malformed_conllu_names_the_file(tmp_path):
+    path = tmp_path / "bad.conllu"
+    path.write_text("1\tHello\n\n", encoding="utf8")
+    with pytest.raises(ValueError, match="bad.conllu"):
+        read(path)

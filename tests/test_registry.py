@@ -1,0 +1,72 @@
+"""Every name spacy-lstm registers resolves through its entry point and builds."""
+
+import json
+import subprocess
+import sys
+from importlib.metadata import distribution
+
+import pytest
+from spacy.util import registry
+
+# The spaCy registry behind each entry-point group.
+GROUPS = {
+    "spacy_architectures": "architectures",
+    "spacy_readers": "readers",
+    "spacy_factories": "factories",
+    "spacy_scorers": "scorers",
+    "spacy_misc": "misc",
+    "spacy_cli": "cli",
+}
+
+ENTRY_POINTS = [
+    (ep.group, ep.name, ep.value)
+    for ep in distribution("spacy-lstm").entry_points
+    if ep.group.startswith("spacy_")
+]
+
+# Arguments that build each registered function.
+BUILD_ARGS = {
+    "spacy-lstm.BiLSTMEncoder.v1": {"width": 8, "depth": 1, "dropout": 0.0},
+    "spacy-lstm.Corpus.v1": {"path": "corpus/ud/dev.conllu"},
+}
+
+
+def test_entry_points_are_listed():
+    names = {name for _, name, _ in ENTRY_POINTS}
+    assert {"spacy-lstm.BiLSTMEncoder.v1", "spacy-lstm.Corpus.v1"} <= names
+    for group, name, _ in ENTRY_POINTS:
+        assert group in GROUPS, f"unknown entry-point group {group}"
+        if group != "spacy_factories":
+            assert name.startswith("spacy-lstm."), name
+
+
+def test_entry_points_resolve_without_importing_spacy_lstm():
+    """A fresh process finds every name through spaCy's registry alone."""
+    lookups = [(GROUPS[group], name) for group, name, _ in ENTRY_POINTS]
+    script = (
+        "import json, sys, spacy\n"
+        "assert 'spacy_lstm' not in sys.modules\n"
+        "for reg, name in json.loads(sys.argv[1]):\n"
+        "    spacy.registry.get(reg, name) if reg != 'factories' else "
+        "spacy.blank('en').add_pipe(name)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(lookups)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("group,name,value", ENTRY_POINTS)
+def test_every_registered_name_builds(group, name, value):
+    if group == "spacy_factories":
+        import spacy
+
+        assert spacy.blank("en").add_pipe(name) is not None
+        return
+    func = registry.get(GROUPS[group], name)
+    module, attr = value.split(":")
+    assert func.__module__ == module and func.__name__ == attr
+    assert name in BUILD_ARGS, f"add build arguments for {name} to this test"
+    assert func(**BUILD_ARGS[name]) is not None

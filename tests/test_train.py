@@ -1,0 +1,26 @@
+"""spacy train runs each config on the small data in corpus/."""
+
+from pathlib import Path
+
+import pytest
+import spacy
+from spacy.cli.train import train
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.mark.parametrize("config", ["parser_transition.cfg"])
+def test_spacy_train_smoke(config, tmp_path):
+    overrides = {
+        "paths.train": str(ROOT / "corpus/ud/train.conllu"),
+        "paths.dev": str(ROOT / "corpus/ud/dev.conllu"),
+        "training.max_steps": 30,
+        "training.eval_frequency": 10,
+    }
+    train(ROOT / "configs" / config, tmp_path, overrides=overrides)
+    nlp = spacy.load(tmp_path / "model-last")
+    doc = nlp("I saw a girl with a telescope.")
+    assert doc.has_annotation("DEP")
+    assert all(token.head.i in range(len(doc)) for token in doc)
+    scores = nlp.meta["performance"]
+    assert 0.0 <= scores["dep_uas"] <= 1.0
