@@ -1,5 +1,5 @@
 """spacy-lstm: recurrent neural networks for spaCy pipelines."""
 
-from . import models, readers  # noqa: F401  (registers the functions)
+from . import models, pipeline, readers  # noqa: F401  (registers the functions)
 
 __version__ = "0.1.0"

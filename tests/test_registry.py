@@ -24,16 +24,31 @@ ENTRY_POINTS = [
     if ep.group.startswith("spacy_")
 ]
 
+
+def small_tok2vec():
+    embed = registry.get("architectures", "spacy.MultiHashEmbed.v2")(
+        width=8, attrs=["NORM"], rows=[100], include_static_vectors=False
+    )
+    encode = registry.get("architectures", "spacy-lstm.BiLSTMEncoder.v1")(8, 1, 0.0)
+    return registry.get("architectures", "spacy.Tok2Vec.v2")(embed, encode)
+
+
 # Arguments that build each registered function.
 BUILD_ARGS = {
-    "spacy-lstm.BiLSTMEncoder.v1": {"width": 8, "depth": 1, "dropout": 0.0},
-    "spacy-lstm.Corpus.v1": {"path": "corpus/ud/dev.conllu"},
+    "spacy-lstm.BiLSTMEncoder.v1": lambda: {"width": 8, "depth": 1, "dropout": 0.0},
+    "spacy-lstm.BiaffineParser.v1": lambda: {"tok2vec": small_tok2vec()},
+    "spacy-lstm.Corpus.v1": lambda: {"path": "corpus/ud/dev.conllu"},
 }
 
 
 def test_entry_points_are_listed():
     names = {name for _, name, _ in ENTRY_POINTS}
-    assert {"spacy-lstm.BiLSTMEncoder.v1", "spacy-lstm.Corpus.v1"} <= names
+    assert {
+        "spacy-lstm.BiLSTMEncoder.v1",
+        "spacy-lstm.BiaffineParser.v1",
+        "spacy-lstm.Corpus.v1",
+        "lstm_parser",
+    } <= names
     for group, name, _ in ENTRY_POINTS:
         assert group in GROUPS, f"unknown entry-point group {group}"
         if group != "spacy_factories":
@@ -69,4 +84,4 @@ def test_every_registered_name_builds(group, name, value):
     module, attr = value.split(":")
     assert func.__module__ == module and func.__name__ == attr
     assert name in BUILD_ARGS, f"add build arguments for {name} to this test"
-    assert func(**BUILD_ARGS[name]) is not None
+    assert func(**BUILD_ARGS[name]()) is not None

@@ -16,6 +16,7 @@ from thinc.api import (
 from thinc.types import Floats2d, Ints1d
 
 from ..torch_modules.rnn import CELLS, BiRNN
+from ..util import length_groups
 
 InT = List[Floats2d]
 OutT = List[Floats2d]
@@ -98,10 +99,8 @@ def forward(model: Model[InT, OutT], Xs: InT, is_train: bool) -> Tuple[OutT, Cal
     return cast(OutT, model.ops.unflatten(Y, lengths)), backprop
 
 
-# A batch is split into padded groups so that one long doc among many short ones
-# does not pad them all to its length. A group takes docs, longest first, while
-# its padded size stays within MAX_PADDING times its real tokens, or within
-# SMALL_GROUP cells, where another sequential pass costs more than the padding.
+# Padded groups (see util.length_groups) may hold up to twice their real tokens,
+# or any amount up to 16384 cells, where another sequential pass costs more.
 MAX_PADDING = 2.0
 SMALL_GROUP = 16384
 
@@ -118,19 +117,12 @@ def padding_plan(lengths: Sequence[int]) -> Tuple[List[Tuple], Ints1d, Ints1d]:
     L = numpy.asarray(lengths, dtype="int64")
     n_tokens = int(L.sum())
     starts = numpy.cumsum(L) - L
-    order = [int(i) for i in numpy.argsort(-L, kind="stable") if L[i] > 0]
     forward_rows = numpy.empty(n_tokens, dtype="int64")
     backward_rows = numpy.empty(n_tokens, dtype="int64")
     groups: List[Tuple] = []
     offset = 0
-    while order:
-        steps, size, tokens = int(L[order[0]]), 1, int(L[order[0]])
-        while size < len(order):
-            padded, real = steps * (size + 1), tokens + int(L[order[size]])
-            if padded > MAX_PADDING * real and padded > SMALL_GROUP:
-                break
-            size, tokens = size + 1, real
-        docs, order = order[:size], order[size:]
+    for docs in length_groups(L, MAX_PADDING, SMALL_GROUP):
+        steps, size = int(L[docs[0]]), len(docs)
         t = numpy.arange(steps)[:, None]
         doc_len, doc_start = L[docs][None, :], starts[docs][None, :]
         real = t < doc_len

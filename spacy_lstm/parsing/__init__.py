@@ -1,0 +1,3 @@
+from .mst import chu_liu_edmonds, decode_tree, find_cycle, is_tree
+
+__all__ = ["chu_liu_edmonds", "decode_tree", "find_cycle", "is_tree"]

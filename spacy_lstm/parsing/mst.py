@@ -1,0 +1,101 @@
+"""Decoding arc scores into a well-formed dependency tree.
+
+Scores are square matrices over the ROOT (index 0) and the tokens (1..n), with
+`scores[dependent, head]`. A well-formed tree gives every token one head, has
+no cycles and has exactly one token attached to ROOT. Non-projective trees are
+allowed.
+"""
+
+from typing import List, Optional
+
+import numpy
+
+from ..util import Floats2dNumpy, Ints1dNumpy
+
+
+def decode_tree(scores: Floats2dNumpy) -> Ints1dNumpy:
+    """The highest-scoring tree: the greedy heads when they already form one
+    (most sentences of a trained parser), else Chu-Liu-Edmonds.
+
+    scores (Floats2dNumpy): (n + 1, n + 1) finite scores, scores[dep, head].
+    RETURNS (Ints1dNumpy): The head of each of the n + 1 nodes; heads[0] is 0.
+    """
+    scores = numpy.array(scores, dtype="float64")
+    n = len(scores)
+    numpy.fill_diagonal(scores, -numpy.inf)
+    scores[0] = -numpy.inf
+    heads = scores.argmax(axis=1)
+    heads[0] = 0
+    if (heads[1:] == 0).sum() == 1 and find_cycle(heads) is None:
+        return heads
+    # Every tree has at least one ROOT edge. With a penalty on each that is
+    # larger than any difference in tree scores, the best tree under the
+    # penalty has exactly one, and is the best such tree under the original
+    # scores: the single-root constraint at the cost of one MST.
+    finite = scores[numpy.isfinite(scores)]
+    penalty = n * (finite.max() - finite.min()) + 1.0 if len(finite) else 1.0
+    scores[1:, 0] -= penalty
+    return chu_liu_edmonds(scores)
+
+
+def chu_liu_edmonds(scores: Floats2dNumpy) -> Ints1dNumpy:
+    """The maximum spanning arborescence rooted at node 0.
+
+    scores (Floats2dNumpy): (n, n) scores[dep, head], -inf where an arc is not
+        allowed, including the diagonal and row 0.
+    RETURNS (Ints1dNumpy): heads, with heads[0] == 0.
+    """
+    heads = scores.argmax(axis=1)
+    heads[0] = 0
+    cycle = find_cycle(heads)
+    if cycle is None:
+        return heads
+    # Contract the cycle into one node and solve the smaller problem.
+    in_cycle = numpy.zeros(len(scores), dtype=bool)
+    in_cycle[cycle] = True
+    outside = numpy.flatnonzero(~in_cycle)  # starts with ROOT
+    inside = numpy.asarray(cycle)
+    m = len(outside)
+    # Arcs from a cycle node to an outside dependent: keep the best one.
+    leaving = scores[numpy.ix_(outside, inside)]
+    # Arcs into the cycle replace the cycle arc of the node they enter.
+    entering = (
+        scores[numpy.ix_(inside, outside)] - scores[inside, heads[inside]][:, None]
+    )
+    contracted = numpy.full((m + 1, m + 1), -numpy.inf)
+    contracted[:m, :m] = scores[numpy.ix_(outside, outside)]
+    contracted[:m, m] = leaving.max(axis=1)
+    contracted[m, :m] = entering.max(axis=0)
+    contracted[0] = -numpy.inf
+    sub_heads = chu_liu_edmonds(contracted)
+    # Expand: outside nodes take their arcs back, the cycle is broken where
+    # the chosen arc enters it.
+    for i in range(1, m):
+        h = sub_heads[i]
+        heads[outside[i]] = inside[leaving[i].argmax()] if h == m else outside[h]
+    h = sub_heads[m]
+    heads[inside[entering[:, h].argmax()]] = outside[h]
+    return heads
+
+
+def find_cycle(heads: Ints1dNumpy) -> Optional[List[int]]:
+    """The nodes of one cycle in the head graph, or None if it has none."""
+    state = numpy.zeros(len(heads), dtype="int8")  # 0 new, 1 on the path, 2 done
+    state[0] = 2
+    for start in range(1, len(heads)):
+        path = []
+        node = start
+        while state[node] == 0:
+            state[node] = 1
+            path.append(node)
+            node = heads[node]
+        if state[node] == 1:
+            return path[path.index(node) :]
+        state[path] = 2
+    return None
+
+
+def is_tree(heads: Ints1dNumpy) -> bool:
+    """Whether heads (with heads[0] for ROOT) form a tree with one root arc."""
+    heads = numpy.asarray(heads)
+    return bool((heads[1:] == 0).sum() == 1 and find_cycle(heads) is None)

@@ -1,0 +1,405 @@
+"""lstm_parser: a graph-based (biaffine) dependency parser component."""
+
+from itertools import islice
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
+
+import numpy
+from spacy import util
+from spacy.attrs import DEP, HEAD
+from spacy.language import Language
+from spacy.pipeline import TrainablePipe
+from spacy.tokens import Doc, Token
+from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.vocab import Vocab
+from thinc.api import Config, Model, Optimizer, set_dropout_rate
+
+from ..models.biaffine import ParserInput, ParserOutput, set_n_labels
+
+ROOT_LABEL = "ROOT"
+
+default_model_config = """
+[model]
+@architectures = "spacy-lstm.BiaffineParser.v1"
+arc_width = 256
+label_width = 128
+dropout = 0.33
+
+[model.tok2vec]
+@architectures = "spacy.Tok2Vec.v2"
+
+[model.tok2vec.embed]
+@architectures = "spacy.MultiHashEmbed.v2"
+width = ${model.tok2vec.encode.width}
+attrs = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
+rows = [5000, 1000, 2500, 2500]
+include_static_vectors = false
+
+[model.tok2vec.encode]
+@architectures = "spacy-lstm.BiLSTMEncoder.v1"
+width = 128
+depth = 2
+dropout = 0.2
+cell = "lstm"
+"""
+DEFAULT_PARSER_MODEL = Config().from_str(default_model_config)["model"]
+
+
+@Language.factory(
+    "lstm_parser",
+    assigns=["token.head", "token.dep", "token.is_sent_start", "doc.sents"],
+    default_config={
+        "model": DEFAULT_PARSER_MODEL,
+        "max_length": 256,
+        "top_k": 3,
+        "scorer": {"@scorers": "spacy.parser_scorer.v1"},
+    },
+    default_score_weights={
+        "dep_uas": 0.5,
+        "dep_las": 0.5,
+        "dep_las_per_type": None,
+        "sents_p": None,
+        "sents_r": None,
+        "sents_f": 0.0,
+    },
+)
+def make_parser(
+    nlp: Language,
+    name: str,
+    model: Model[ParserInput, ParserOutput],
+    max_length: int,
+    top_k: int,
+    scorer: Optional[Callable],
+) -> "BiaffineDependencyParser":
+    """Create an lstm_parser component.
+
+    model (Model[ParserInput, ParserOutput]): The scoring model, e.g.
+        spacy-lstm.BiaffineParser.v1.
+    max_length (int): Longest span parsed as one tree. Longer sentences, or
+        docs with no sentence boundaries, are cut into pieces of this length,
+        each with its own root: arc scores grow with the square of the length.
+    top_k (int): How many candidate heads `token._.head_alternatives` keeps.
+    scorer (Optional[Callable]): The scoring method.
+    """
+    return BiaffineDependencyParser(
+        nlp.vocab, model, name, max_length=max_length, top_k=top_k, scorer=scorer
+    )
+
+
+class Gold(NamedTuple):
+    """Training targets aligned to the predicted tokens of a batch."""
+
+    sent_lengths: List[int]
+    heads: numpy.ndarray  # sentence position of the head (0: ROOT), -1 unknown
+    labels: numpy.ndarray  # label index, -1 unknown
+
+
+class BiaffineDependencyParser(TrainablePipe):
+    """Predicts a head and a label for every token, as a well-formed tree per
+    sentence (non-projective trees allowed), and keeps the probability of the
+    chosen head and of the best alternatives in `token._.head_prob` and
+    `token._.head_alternatives`.
+
+    Sentences come from the doc when it has boundaries (from a senter, a
+    sentencizer, gold data or `Doc(..., sent_starts=...)`); a doc without them
+    is parsed in pieces of at most `max_length` tokens.
+    """
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        model: Model[ParserInput, ParserOutput],
+        name: str = "lstm_parser",
+        *,
+        max_length: int = 256,
+        top_k: int = 3,
+        scorer: Optional[Callable] = None,
+    ) -> None:
+        if max_length < 1:
+            raise ValueError(
+                f"lstm_parser max_length must be positive, got {max_length}."
+            )
+        if top_k < 1:
+            raise ValueError(f"lstm_parser top_k must be positive, got {top_k}.")
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+        self.cfg: Dict = {"labels": [], "max_length": max_length, "top_k": top_k}
+        self.scorer = scorer
+
+    @property
+    def labels(self) -> Tuple[str, ...]:
+        return tuple(self.cfg["labels"])
+
+    @property
+    def label_data(self) -> Tuple[str, ...]:
+        return self.labels
+
+    def add_label(self, label: str) -> int:
+        if not isinstance(label, str):
+            raise ValueError(f"lstm_parser labels must be strings, got {label!r}.")
+        if label in self.cfg["labels"]:
+            return 0
+        self.cfg["labels"] = sorted([*self.cfg["labels"], label])
+        self.vocab.strings.add(label)
+        if self.model.has_dim("nO"):
+            set_n_labels(self.model, len(self.labels))
+        return 1
+
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp: Optional[Language] = None,
+        labels: Optional[Iterable[str]] = None,
+    ) -> None:
+        """Collect the labels from the training data (or take `labels`, as
+        `spacy init labels` writes them) and size the model.
+        """
+        validate_get_examples(get_examples, "BiaffineDependencyParser.initialize")
+        if labels is None:
+            labels = {
+                token.dep_
+                for example in get_examples()
+                for token in example.reference
+                if token.dep_
+            }
+        labels = sorted(set(labels) | {ROOT_LABEL})
+        if labels == [ROOT_LABEL]:
+            raise ValueError(
+                "lstm_parser found no dependency labels in the training data. "
+                "Check that the training corpus has heads and labels."
+            )
+        self.cfg["labels"] = labels
+        for label in labels:
+            self.vocab.strings.add(label)
+        set_n_labels(self.model, len(labels))
+        docs = [example.predicted for example in islice(get_examples(), 10)]
+        lengths = [n for doc in docs for n in self.sentence_lengths(doc)]
+        self.model.initialize(X=ParserInput(docs, lengths))
+
+    def sentence_lengths(self, doc: Doc) -> List[int]:
+        """The lengths of the spans parsed as trees, in order."""
+        if doc.has_annotation("SENT_START"):
+            starts = [sent.start for sent in doc.sents]
+        else:
+            starts = [0] if len(doc) else []
+        return self._cut([b - a for a, b in zip(starts, starts[1:] + [len(doc)])])
+
+    def _cut(self, lengths: Iterable[int]) -> List[int]:
+        size = self.cfg["max_length"]
+        return [min(size, n - i) for n in lengths for i in range(0, n, size)]
+
+    def predict(self, docs: Iterable[Doc]) -> Tuple[ParserOutput, List[List[int]]]:
+        docs = list(docs)
+        lengths = [self.sentence_lengths(doc) for doc in docs]
+        flat = [n for doc_lengths in lengths for n in doc_lengths]
+        return self.model.predict(ParserInput(docs, flat)), lengths
+
+    def set_annotations(
+        self, docs: Iterable[Doc], scores: Tuple[ParserOutput, List[List[int]]]
+    ) -> None:
+        output, lengths = scores
+        flat_lengths = [n for doc_lengths in lengths for n in doc_lengths]
+        heads = self.model.ops.to_numpy(output.heads)
+        labels = self._labels(output, heads)
+        probabilities = self._head_probabilities(output, flat_lengths, heads)
+        token = sent = 0
+        for doc, doc_lengths in zip(docs, lengths):
+            rows = numpy.zeros((len(doc), 2), dtype="uint64")
+            chosen: List[float] = []
+            alternatives: List[List[Tuple[int, float]]] = []
+            start = 0
+            for n in doc_lengths:
+                # Sentence positions to doc indices; ROOT is the token itself.
+                positions = numpy.arange(n)
+                sent_heads = heads[token : token + n]
+                absolute = numpy.where(sent_heads == 0, positions, sent_heads - 1)
+                rows[start : start + n, 0] = (absolute - positions).view("uint64")
+                rows[start : start + n, 1] = labels[token : token + n]
+                top, top_probs, chosen_probs = probabilities[sent]
+                top_index = numpy.where(top == 0, positions[:, None], top - 1) + start
+                alternatives.extend(
+                    list(zip(map(int, i), map(float, p)))
+                    for i, p in zip(top_index, top_probs)
+                )
+                chosen.extend(map(float, chosen_probs))
+                token, start, sent = token + n, start + n, sent + 1
+            if len(doc):
+                doc.from_array([HEAD, DEP], rows)
+            doc._.head_probs = chosen
+            doc._.head_alternatives = alternatives
+
+    def _labels(self, output: ParserOutput, heads: numpy.ndarray) -> numpy.ndarray:
+        """Label hashes: ROOT for tokens attached to ROOT, else the best other."""
+        scores = self.model.ops.to_numpy(output.labels).copy()
+        strings = self.vocab.strings
+        ids = numpy.asarray([strings[label] for label in self.labels], dtype="uint64")
+        root = self.labels.index(ROOT_LABEL)
+        scores[:, root] = -numpy.inf
+        labels = ids[scores.argmax(axis=1)] if len(ids) > 1 else ids[[0] * len(heads)]
+        labels[heads == 0] = ids[root]
+        return labels
+
+    def _head_probabilities(
+        self, output: ParserOutput, sent_lengths: List[int], heads: numpy.ndarray
+    ) -> List[Tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]]:
+        """Per sentence: the top-k heads of each token (sentence positions, 0
+        for ROOT), their probabilities, and the probability of the head chosen
+        for the tree."""
+        k = self.cfg["top_k"]
+        starts = numpy.cumsum(sent_lengths) - sent_lengths
+        result: List = [None] * len(sent_lengths)
+        for arcs, sents in zip(output.arcs, output.groups):
+            arcs = self.model.ops.to_numpy(arcs)
+            for row, sent in enumerate(sents):
+                n = sent_lengths[sent]
+                scores = arcs[row, 1 : n + 1, : n + 1]
+                probs = numpy.exp(scores - scores.max(axis=1, keepdims=True))
+                probs /= probs.sum(axis=1, keepdims=True)
+                top = numpy.argsort(-probs, axis=1)[:, :k]
+                chosen = heads[starts[sent] : starts[sent] + n]
+                result[sent] = (
+                    top,
+                    numpy.take_along_axis(probs, top, axis=1),
+                    probs[numpy.arange(n), chosen],
+                )
+        return result
+
+    def update(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd: Optional[Optimizer] = None,
+        losses: Optional[Dict[str, float]] = None,
+    ) -> Dict[str, float]:
+        if losses is None:
+            losses = {}
+        losses.setdefault(self.name, 0.0)
+        examples = list(examples)
+        validate_examples(examples, "BiaffineDependencyParser.update")
+        docs = [example.predicted for example in examples]
+        if not any(len(doc) for doc in docs):
+            return losses
+        gold = self._gold(examples)
+        set_dropout_rate(self.model, drop)
+        label_heads = self.model.ops.asarray1i(numpy.maximum(gold.heads, 0))
+        output, backprop = self.model.begin_update(
+            ParserInput(docs, gold.sent_lengths, label_heads)
+        )
+        loss, d_scores = self._loss(output, gold)
+        backprop(d_scores)
+        if sgd is not None:
+            self.finish_update(sgd)
+        losses[self.name] += loss
+        return losses
+
+    def get_loss(
+        self, examples: Iterable[Example], scores: ParserOutput
+    ) -> Tuple[float, Tuple[List, numpy.ndarray]]:
+        """Cross-entropy over the heads of each token and over the labels of
+        its gold (dependent, head) pair. `scores` must come from the model
+        run on the gold sentence lengths and heads, as in `update`."""
+        return self._loss(scores, self._gold(list(examples)))
+
+    def _gold(self, examples: List[Example]) -> Gold:
+        label_index = {label: i for i, label in enumerate(self.labels)}
+        sent_lengths: List[int] = []
+        heads: List[int] = []
+        labels: List[int] = []
+        for example in examples:
+            doc_heads, doc_deps = example.get_aligned_parse(projectivize=False)
+            sent_starts = example.get_aligned_sent_starts()
+            starts = [i for i, s in enumerate(sent_starts) if s or i == 0]
+            doc_lengths = self._cut(
+                b - a for a, b in zip(starts, starts[1:] + [len(example.predicted)])
+            )
+            start = 0
+            for n in doc_lengths:
+                for i in range(start, start + n):
+                    head = doc_heads[i]
+                    if head is None or not start <= head < start + n:
+                        heads.append(-1)
+                    else:
+                        heads.append(0 if head == i else head - start + 1)
+                    labels.append(label_index.get(doc_deps[i] or "", -1))
+                start += n
+            sent_lengths.extend(doc_lengths)
+        return Gold(sent_lengths, numpy.asarray(heads), numpy.asarray(labels))
+
+    def _loss(
+        self, output: ParserOutput, gold: Gold
+    ) -> Tuple[float, Tuple[List, numpy.ndarray]]:
+        ops = self.model.ops
+        starts = numpy.cumsum(gold.sent_lengths) - gold.sent_lengths
+        n_heads = max(int((gold.heads >= 0).sum()), 1)
+        loss = 0.0
+        d_arcs = []
+        for arcs, sents in zip(output.arcs, output.groups):
+            arcs = ops.to_numpy(arcs)
+            steps = arcs.shape[1]
+            targets = numpy.full(arcs.shape[:2], -1)
+            for row, sent in enumerate(sents):
+                n = gold.sent_lengths[sent]
+                targets[row, 1 : n + 1] = gold.heads[starts[sent] : starts[sent] + n]
+            probs = numpy.exp(arcs - arcs.max(axis=2, keepdims=True))
+            probs /= probs.sum(axis=2, keepdims=True)
+            rows, deps = numpy.nonzero(targets >= 0)
+            gold_heads = targets[rows, deps]
+            loss -= numpy.log(probs[rows, deps, gold_heads] + 1e-12).sum()
+            d = numpy.zeros_like(probs)
+            d[rows, deps] = probs[rows, deps]
+            d[rows, deps, gold_heads] -= 1.0
+            d_arcs.append(ops.asarray3f(d.reshape(-1, steps, steps) / n_heads))
+        label_scores = ops.to_numpy(output.labels)
+        probs = numpy.exp(label_scores - label_scores.max(axis=1, keepdims=True))
+        probs /= probs.sum(axis=1, keepdims=True)
+        known = numpy.flatnonzero((gold.labels >= 0) & (gold.heads >= 0))
+        n_labels = max(len(known), 1)
+        loss -= numpy.log(probs[known, gold.labels[known]] + 1e-12).sum()
+        d_labels = numpy.zeros_like(probs)
+        d_labels[known] = probs[known]
+        d_labels[known, gold.labels[known]] -= 1.0
+        loss = loss / n_heads
+        return float(loss), (d_arcs, ops.asarray2f(d_labels / n_labels))
+
+    def from_disk(
+        self, path: Path, *, exclude: Iterable[str] = tuple()
+    ) -> "BiaffineDependencyParser":
+        path = util.ensure_path(path)
+        weights = path / "model"
+        if "model" not in exclude and not weights.exists():
+            raise ValueError(
+                f"lstm_parser weights file is missing: {weights}. Restore it or "
+                "train the pipeline again."
+            )
+        try:
+            return super().from_disk(path, exclude=exclude)
+        except Exception as err:
+            raise ValueError(
+                f"Could not load the lstm_parser from {path}: {weights} or "
+                f"{path / 'cfg'} is corrupt ({type(err).__name__}: {err})."
+            ) from err
+
+
+def _token_head_alternatives(token: Token) -> List[Tuple[Token, float]]:
+    """The most probable heads of the token with their probabilities, best
+    first; a token is its own head when it attaches to ROOT."""
+    candidates = token.doc._.head_alternatives
+    return [(token.doc[i], p) for i, p in candidates[token.i]] if candidates else []
+
+
+def _token_head_prob(token: Token) -> Optional[float]:
+    """The probability of the head the parser chose for the token."""
+    probs = token.doc._.head_probs
+    return probs[token.i] if probs else None
+
+
+for _name in ("head_probs", "head_alternatives"):
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default=None)
+if not Token.has_extension("head_alternatives"):
+    Token.set_extension("head_alternatives", getter=_token_head_alternatives)
+if not Token.has_extension("head_prob"):
+    Token.set_extension("head_prob", getter=_token_head_prob)

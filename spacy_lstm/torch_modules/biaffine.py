@@ -1,0 +1,129 @@
+"""Biaffine arc and label scoring (Dozat & Manning 2017), in plain PyTorch."""
+
+import io
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy
+import torch
+from torch import nn
+
+from ..parsing.mst import decode_tree
+
+# Masked arc logits: finite, so that a row with no allowed head stays NaN-free,
+# and low enough that its softmax weight underflows to zero.
+MASKED = -1e9
+
+
+class BiaffineScorer(nn.Module):
+    """Scores every (dependent, head) pair of a sentence with a biaffine
+    product of two MLP projections, plus a head prior; then scores the labels
+    of the chosen (dependent, head) pairs with a bilinear + linear classifier.
+
+    The model sees each sentence as ROOT followed by its tokens. ROOT is a
+    learned vector rather than a padding row, so "attach to ROOT" is scored
+    like any other head.
+    """
+
+    def __init__(
+        self,
+        nI: int,
+        arc_width: int,
+        label_width: int,
+        n_labels: int,
+        dropout: float,
+    ) -> None:
+        super().__init__()
+        self.config: Dict[str, Any] = dict(
+            nI=nI,
+            arc_width=arc_width,
+            label_width=label_width,
+            n_labels=n_labels,
+            dropout=dropout,
+        )
+        self.root = nn.Parameter(torch.randn(nI) * 0.1)
+        self.arc_dep = mlp(nI, arc_width, dropout)
+        self.arc_head = mlp(nI, arc_width, dropout)
+        self.label_dep = mlp(nI, label_width, dropout)
+        self.label_head = mlp(nI, label_width, dropout)
+        # Zero-initialised as in Dozat & Manning: arcs start uniform.
+        self.arc_weight = nn.Parameter(torch.zeros(arc_width, arc_width))
+        self.arc_head_prior = nn.Parameter(torch.zeros(arc_width))
+        self.label_bilinear = nn.Bilinear(label_width, label_width, n_labels)
+        self.label_linear = nn.Linear(2 * label_width, n_labels, bias=False)
+
+    def forward(
+        self,
+        X: torch.Tensor,
+        groups: List[Tuple[torch.Tensor, torch.Tensor]],
+        token_rows: torch.Tensor,
+        head_rows: torch.Tensor,
+        heads: Optional[torch.Tensor] = None,
+    ) -> Tuple[List[torch.Tensor], torch.Tensor, torch.Tensor]:
+        """X (torch.Tensor): (n_tokens, nI) token vectors of all sentences.
+        groups (List[Tuple[torch.Tensor, torch.Tensor]]): Sentences padded to
+            a common length, as (index, head_mask). index (n_sents, steps)
+            holds rows of [X; ROOT], ROOT first; padding points at ROOT.
+            head_mask (n_sents, steps, steps) is True where [dependent, head]
+            is an allowed arc.
+        token_rows (torch.Tensor): For each token, its row in the flattened
+            sentence grids of all groups, concatenated.
+        head_rows (torch.Tensor): For each token, the row of its sentence's
+            ROOT in the same grids.
+        heads (Optional[torch.Tensor]): For each token, the head whose label
+            to score (sentence position, 0 for ROOT). When None, the heads are
+            decoded from the arc scores as well-formed trees.
+        RETURNS (Tuple[List[torch.Tensor], torch.Tensor, torch.Tensor]): Arc
+            logits per group (n_sents, steps, steps), label logits
+            (n_tokens, n_labels) and the heads they were scored for.
+        """
+        X = torch.cat([X, self.root.unsqueeze(0)])
+        arcs, label_deps, label_heads = [], [], []
+        for index, head_mask in groups:
+            H = X[index]
+            arc_dep, arc_head = self.arc_dep(H), self.arc_head(H)
+            scores = (arc_dep @ self.arc_weight) @ arc_head.transpose(1, 2)
+            scores = scores + (arc_head @ self.arc_head_prior).unsqueeze(1)
+            arcs.append(scores.masked_fill(~head_mask, MASKED))
+            label_deps.append(self.label_dep(H).flatten(0, 1))
+            label_heads.append(self.label_head(H).flatten(0, 1))
+        if heads is None:
+            grid = [decode_heads(a, m) for a, (_, m) in zip(arcs, groups)]
+            heads = torch.cat(grid).to(X.device)[token_rows]
+        label_dep = torch.cat(label_deps)[token_rows]
+        label_head = torch.cat(label_heads)[head_rows + heads]
+        labels = self.label_bilinear(label_dep, label_head) + self.label_linear(
+            torch.cat([label_dep, label_head], dim=1)
+        )
+        return arcs, labels, heads
+
+
+def decode_heads(arcs: torch.Tensor, head_mask: torch.Tensor) -> torch.Tensor:
+    """The tree heads (0 for ROOT) of each sentence in a padded group, as a
+    flattened (n_sents * steps) grid like the group's; padding rows hold 0."""
+    scores = torch.log_softmax(arcs.detach().float(), dim=-1).cpu().numpy()
+    lengths = head_mask[:, 1:, 0].sum(dim=1).tolist()
+    grid = numpy.zeros(scores.shape[:2], dtype="int64")
+    for s, n in enumerate(lengths):
+        grid[s, : n + 1] = decode_tree(scores[s, : n + 1, : n + 1])
+    return torch.from_numpy(grid.ravel())
+
+
+def mlp(nI: int, nO: int, dropout: float) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(nI, nO), nn.LeakyReLU(0.1), nn.Dropout(dropout))
+
+
+def serialize_scorer(module: BiaffineScorer) -> bytes:
+    """The module's weights and its constructor arguments, so that a scorer
+    whose label count was set in `initialize` loads without rebuilding first."""
+    buffer = io.BytesIO()
+    torch.save({"config": module.config, "state": module.state_dict()}, buffer)
+    return buffer.getvalue()
+
+
+def deserialize_scorer(
+    module: BiaffineScorer, data: bytes, device: torch.device
+) -> BiaffineScorer:
+    saved = torch.load(io.BytesIO(data), map_location=device, weights_only=True)
+    restored = BiaffineScorer(**saved["config"])
+    restored.load_state_dict(saved["state"])
+    return restored.to(device)
