@@ -1,6 +1,6 @@
 """spacy-lstm.BiLSTMEncoder.v1: a bidirectional RNN encoder for spacy.Tok2Vec.v2."""
 
-from typing import Callable, List, Sequence, Tuple, cast
+from typing import Callable, List, Optional, Sequence, Tuple, cast
 
 import numpy
 import torch
@@ -24,7 +24,11 @@ OutT = List[Floats2d]
 
 @registry.architectures("spacy-lstm.BiLSTMEncoder.v1")
 def build_bilstm_encoder(
-    width: int, depth: int, dropout: float, cell: str = "lstm"
+    width: int,
+    depth: int,
+    dropout: float,
+    cell: str = "lstm",
+    nI: Optional[int] = None,
 ) -> Model[InT, OutT]:
     """Encode context with a stack of bidirectional recurrent layers. A drop-in
     replacement for spacy.TorchBiLSTMEncoder.v1 in the `encode` slot of
@@ -49,6 +53,9 @@ def build_bilstm_encoder(
     dropout (float): Dropout on the outputs of every layer but the last.
     cell (str): "lstm", "gru" or "rnn" (a vanilla tanh RNN, to compare with
         the gated cells).
+    nI (Optional[int]): The input width, if it differs from `width`. A
+        narrower embedding (e.g. MultiHashEmbed with a smaller width) saves
+        most of the embedding layer's cost, which grows with its width squared.
     RETURNS (Model[List[Floats2d], List[Floats2d]]): The encoder.
     """
     if width < 2 or width % 2:
@@ -63,8 +70,11 @@ def build_bilstm_encoder(
         raise ValueError(
             f"BiLSTMEncoder cell must be one of {sorted(CELLS)}, got {cell!r}."
         )
+    nI = width if nI is None else nI
+    if nI < 1:
+        raise ValueError(f"BiLSTMEncoder nI must be positive, got {nI}.")
     rnn = PyTorchWrapper_v2(
-        BiRNN(width, width // 2, depth, dropout, cell),
+        BiRNN(nI, width // 2, depth, dropout, cell),
         convert_inputs=convert_inputs,
         convert_outputs=convert_outputs,
     )
@@ -72,7 +82,7 @@ def build_bilstm_encoder(
         "bilstm_encoder",
         forward,
         layers=[rnn],
-        dims={"nI": width, "nO": width},
+        dims={"nI": nI, "nO": width},
         attrs={"cell": cell, "depth": depth},
     )
 
@@ -84,7 +94,8 @@ def forward(model: Model[InT, OutT], Xs: InT, is_train: bool) -> Tuple[OutT, Cal
         if X.ndim != 2 or X.shape[1] != nI:
             raise ValueError(
                 f"BiLSTMEncoder expects arrays of shape (n_tokens, {nI}), got "
-                f"{X.shape}. Set the embedding width to the encoder width."
+                f"{X.shape}. Set the embedding width to the encoder's nI (by "
+                "default its width)."
             )
     if sum(lengths) == 0:
         # No tokens, no padded groups: skip torch altogether.

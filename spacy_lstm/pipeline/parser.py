@@ -17,6 +17,8 @@ from thinc.api import Config, Model, Optimizer, set_dropout_rate
 from ..models.biaffine import ParserInput, ParserOutput, set_n_labels
 
 ROOT_LABEL = "ROOT"
+# Marks an unused slot in the head alternatives of a very short sentence.
+NO_HEAD = -(2**30)
 
 default_model_config = """
 [model]
@@ -206,29 +208,27 @@ class BiaffineDependencyParser(TrainablePipe):
         probabilities = self._head_probabilities(output, flat_lengths, heads)
         token = sent = 0
         for doc, doc_lengths in zip(docs, lengths):
-            rows = numpy.zeros((len(doc), 2), dtype="uint64")
-            chosen: List[float] = []
-            alternatives: List[List[Tuple[int, float]]] = []
-            start = 0
-            for n in doc_lengths:
-                # Sentence positions to doc indices; ROOT is the token itself.
-                positions = numpy.arange(n)
-                sent_heads = heads[token : token + n]
-                absolute = numpy.where(sent_heads == 0, positions, sent_heads - 1)
-                rows[start : start + n, 0] = (absolute - positions).view("uint64")
-                rows[start : start + n, 1] = labels[token : token + n]
-                top, top_probs, chosen_probs = probabilities[sent]
-                top_index = numpy.where(top == 0, positions[:, None], top - 1) + start
-                alternatives.extend(
-                    list(zip(map(int, i), map(float, p)))
-                    for i, p in zip(top_index, top_probs)
-                )
-                chosen.extend(map(float, chosen_probs))
-                token, start, sent = token + n, start + n, sent + 1
-            if len(doc):
+            n_doc = len(doc)
+            # Sentence positions to doc indices; ROOT is the token itself.
+            offsets = numpy.repeat(numpy.cumsum(doc_lengths) - doc_lengths, doc_lengths)
+            index = numpy.arange(n_doc)
+            doc_heads = heads[token : token + n_doc]
+            absolute = numpy.where(doc_heads == 0, index, doc_heads - 1 + offsets)
+            parts = probabilities[sent : sent + len(doc_lengths)]
+            k = self.cfg["top_k"]
+            top = _concat([p[0] for p in parts], (0, k), "int64")
+            top_probs = _concat([p[1] for p in parts], (0, k), "float32")
+            chosen = _concat([p[2] for p in parts], (0,), "float32")
+            if n_doc:
+                rows = numpy.empty((n_doc, 2), dtype="uint64")
+                rows[:, 0] = (absolute - index).view("uint64")
+                rows[:, 1] = labels[token : token + n_doc]
                 doc.from_array([HEAD, DEP], rows)
-            doc._.head_probs = chosen
-            doc._.head_alternatives = alternatives
+                top = numpy.where(top == 0, index[:, None], top - 1 + offsets[:, None])
+            doc._.head_probs = chosen.astype("float32")
+            doc._.head_alternatives = (top.astype("int32"), top_probs.astype("float32"))
+            token += n_doc
+            sent += len(doc_lengths)
 
     def _labels(self, output: ParserOutput, heads: numpy.ndarray) -> numpy.ndarray:
         """Label hashes: ROOT for tokens attached to ROOT, else the best other."""
@@ -258,12 +258,13 @@ class BiaffineDependencyParser(TrainablePipe):
                 probs = numpy.exp(scores - scores.max(axis=1, keepdims=True))
                 probs /= probs.sum(axis=1, keepdims=True)
                 top = numpy.argsort(-probs, axis=1)[:, :k]
+                top_probs = numpy.take_along_axis(probs, top, axis=1)
+                if top.shape[1] < k:  # fewer candidates than k: pad
+                    pad = ((0, 0), (0, k - top.shape[1]))
+                    top = numpy.pad(top, pad, constant_values=NO_HEAD)
+                    top_probs = numpy.pad(top_probs, pad)
                 chosen = heads[starts[sent] : starts[sent] + n]
-                result[sent] = (
-                    top,
-                    numpy.take_along_axis(probs, top, axis=1),
-                    probs[numpy.arange(n), chosen],
-                )
+                result[sent] = (top, top_probs, probs[numpy.arange(n), chosen])
         return result
 
     def update(
@@ -383,17 +384,28 @@ class BiaffineDependencyParser(TrainablePipe):
             ) from err
 
 
+def _concat(arrays: List[numpy.ndarray], empty_shape: Tuple, dtype: str):
+    return numpy.concatenate(arrays) if arrays else numpy.zeros(empty_shape, dtype)
+
+
 def _token_head_alternatives(token: Token) -> List[Tuple[Token, float]]:
     """The most probable heads of the token with their probabilities, best
     first; a token is its own head when it attaches to ROOT."""
-    candidates = token.doc._.head_alternatives
-    return [(token.doc[i], p) for i, p in candidates[token.i]] if candidates else []
+    alternatives = token.doc._.head_alternatives
+    if alternatives is None:
+        return []
+    heads, probs = alternatives
+    return [
+        (token.doc[int(h)], float(p))
+        for h, p in zip(heads[token.i], probs[token.i])
+        if h >= 0
+    ]
 
 
 def _token_head_prob(token: Token) -> Optional[float]:
     """The probability of the head the parser chose for the token."""
     probs = token.doc._.head_probs
-    return probs[token.i] if probs else None
+    return None if probs is None else float(probs[token.i])
 
 
 for _name in ("head_probs", "head_alternatives"):

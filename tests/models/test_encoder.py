@@ -202,9 +202,16 @@ def test_bad_settings_raise_clear_errors(kwargs, message):
         build_bilstm_encoder(**settings)
 
 
+def test_narrower_input():
+    model = build_bilstm_encoder(WIDTH, depth=2, dropout=0.0, nI=3).initialize()
+    assert model.get_dim("nI") == 3 and model.get_dim("nO") == WIDTH
+    Ys = model.predict(random_docs([4, 2], width=3))
+    assert [Y.shape for Y in Ys] == [(4, WIDTH), (2, WIDTH)]
+
+
 def test_wrong_input_width_raises():
     model = build_bilstm_encoder(WIDTH, depth=1, dropout=0.0).initialize()
-    with pytest.raises(ValueError, match="embedding width"):
+    with pytest.raises(ValueError, match="nI"):
         model.predict(random_docs([3], width=WIDTH + 2))
 
 
