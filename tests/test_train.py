@@ -9,7 +9,7 @@ from spacy.cli.train import train
 ROOT = Path(__file__).parent.parent
 
 
-@pytest.mark.parametrize("config", ["parser_transition.cfg"])
+@pytest.mark.parametrize("config", ["parser_transition.cfg", "parser.cfg"])
 def test_spacy_train_smoke(config, tmp_path):
     overrides = {
         "paths.train": str(ROOT / "corpus/ud/train.conllu"),

@@ -1,0 +1,156 @@
+"""evaluate-parser: parse a CoNLL-U file with gold words and score it."""
+
+import json
+import time
+from pathlib import Path
+from typing import Dict, List, NamedTuple, Optional
+
+import spacy
+import typer
+from spacy.scorer import Scorer
+from spacy.tokens import Doc
+from spacy.training import Example
+
+from . import app
+
+PUNCT_LABELS = ("p", "punct")
+
+
+class Sentence(NamedTuple):
+    lines: List[str]  # every line of the sentence block, comments included
+    word_lines: List[int]  # indices of the lines that hold syntactic words
+    words: List[str]
+    spaces: List[bool]
+    heads: List[int]  # 0-based index of the head in the sentence
+    deps: List[str]
+
+
+def read_conllu(path: Path) -> List[Sentence]:
+    """Sentences of a CoNLL-U file. Multiword-token and empty-node lines are
+    kept for writing but are not words."""
+    sentences = []
+    for block in path.read_text(encoding="utf8").split("\n\n"):
+        lines = [line for line in block.split("\n") if line]
+        if not lines:
+            continue
+        word_lines, words, spaces, heads, deps = [], [], [], [], []
+        for i, line in enumerate(lines):
+            cols = line.split("\t")
+            if line.startswith("#") or not cols[0].isdigit():
+                continue
+            if len(cols) != 10:
+                raise ValueError(f"{path}: expected 10 columns in line {line!r}")
+            word_lines.append(i)
+            words.append(cols[1])
+            spaces.append("SpaceAfter=No" not in cols[9].split("|"))
+            heads.append(int(cols[6]) - 1 if cols[6] not in ("0", "_") else len(heads))
+            deps.append(cols[7])
+        if words:
+            sentences.append(Sentence(lines, word_lines, words, spaces, heads, deps))
+    if not sentences:
+        raise ValueError(f"No sentences found in CoNLL-U file {path}")
+    return sentences
+
+
+def conll2018_scores(sentences: List[Sentence], docs: List[Doc]) -> Dict[str, float]:
+    """UAS and LAS over every word, punctuation included, with labels compared
+    without their subtypes (nsubj:pass counts as nsubj), as the CoNLL 2018
+    shared task scored them."""
+    total = heads_right = both_right = 0
+    for sent, doc in zip(sentences, docs):
+        for token, gold_head, gold_dep in zip(doc, sent.heads, sent.deps):
+            total += 1
+            if token.head.i == gold_head:
+                heads_right += 1
+                if token.dep_.lower().split(":")[0] == gold_dep.lower().split(":")[0]:
+                    both_right += 1
+    return {"uas": heads_right / total, "las": both_right / total}
+
+
+def spacy_scores(sentences: List[Sentence], docs: List[Doc]) -> Dict[str, float]:
+    """UAS and LAS as spaCy's parser scorer computes them: punctuation left
+    out, full labels."""
+    examples = []
+    for sent, doc in zip(sentences, docs):
+        gold = Doc(
+            doc.vocab,
+            words=sent.words,
+            spaces=sent.spaces,
+            heads=sent.heads,
+            deps=sent.deps,
+        )
+        examples.append(Example(doc, gold))
+
+    def getter(token, attr):
+        return token.vocab.strings.as_string(getattr(token, attr)).lower()
+
+    scores = Scorer.score_deps(
+        examples, "dep", getter=getter, ignore_labels=PUNCT_LABELS
+    )
+    return {"uas": scores["dep_uas"], "las": scores["dep_las"]}
+
+
+def write_conllu(path: Path, sentences: List[Sentence], docs: List[Doc]) -> None:
+    """The input file with the HEAD and DEPREL columns of every word replaced."""
+    blocks = []
+    for sent, doc in zip(sentences, docs):
+        lines = list(sent.lines)
+        for token, i in zip(doc, sent.word_lines):
+            cols = lines[i].split("\t")
+            is_root = token.head.i == token.i
+            cols[6] = "0" if is_root else str(token.head.i + 1)
+            cols[7] = "root" if is_root else token.dep_
+            lines[i] = "\t".join(cols)
+        blocks.append("\n".join(lines) + "\n")
+    path.write_text("\n".join(blocks) + "\n", encoding="utf8")
+
+
+@app.command("evaluate-parser")
+def evaluate_parser_cli(
+    pipeline: str = typer.Argument(..., help="Pipeline name or directory"),
+    gold: Path = typer.Argument(..., help="CoNLL-U file with gold trees", exists=True),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="Write the predicted trees as CoNLL-U"
+    ),
+    batch_size: int = typer.Option(64, help="Docs per batch for nlp.pipe"),
+) -> None:
+    """Parse each sentence of a CoNLL-U file, with its gold words, as one doc
+    (sentence segmenters are disabled), and print one JSON line with UAS and
+    LAS in both conventions and the parse speed.
+    """
+    print(json.dumps(evaluate_parser(pipeline, gold, output, batch_size)))
+
+
+def evaluate_parser(
+    pipeline: str, gold: Path, output: Optional[Path] = None, batch_size: int = 64
+) -> Dict:
+    nlp = spacy.load(pipeline)
+    senters = [
+        name
+        for name in nlp.pipe_names
+        if nlp.get_pipe_meta(name).factory in ("senter", "sentencizer")
+    ]
+    nlp.select_pipes(disable=senters)
+    sentences = read_conllu(gold)
+    docs = [
+        Doc(
+            nlp.vocab,
+            words=s.words,
+            spaces=s.spaces,
+            sent_starts=[True] + [False] * (len(s.words) - 1),
+        )
+        for s in sentences
+    ]
+    start = time.perf_counter()
+    docs = list(nlp.pipe(docs, batch_size=batch_size))
+    seconds = time.perf_counter() - start
+    if output is not None:
+        write_conllu(output, sentences, docs)
+    n_words = sum(len(s.words) for s in sentences)
+    return {
+        "sentences": len(sentences),
+        "words": n_words,
+        "conll2018": conll2018_scores(sentences, docs),
+        "spacy": spacy_scores(sentences, docs),
+        "words_per_second": round(n_words / seconds),
+    }

@@ -1,0 +1,52 @@
+import json
+from pathlib import Path
+
+import pytest
+from spacy.cli.train import train
+from typer.testing import CliRunner
+
+from spacy_lstm.cli import app
+from spacy_lstm.cli.evaluate_parser import read_conllu
+
+ROOT = Path(__file__).parent.parent.parent
+DEV = ROOT / "corpus" / "ud" / "dev.conllu"
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    output = tmp_path_factory.mktemp("parser")
+    overrides = {
+        "paths.train": str(ROOT / "corpus/ud/train.conllu"),
+        "paths.dev": str(DEV),
+        "training.max_steps": 20,
+        "training.eval_frequency": 10,
+    }
+    train(ROOT / "configs" / "parser.cfg", output, overrides=overrides)
+    return output / "model-last"
+
+
+def test_evaluate_parser_prints_both_conventions(pipeline, tmp_path):
+    out = tmp_path / "pred.conllu"
+    result = CliRunner().invoke(
+        app, ["evaluate-parser", str(pipeline), str(DEV), "--output", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.output)
+    assert scores["sentences"] == 8 and scores["words"] == 71
+    for convention in ("conll2018", "spacy"):
+        assert 0.0 <= scores[convention]["las"] <= scores[convention]["uas"] <= 1.0
+    gold, predicted = read_conllu(DEV), read_conllu(out)
+    assert [s.words for s in predicted] == [s.words for s in gold]
+    for sent in predicted:
+        assert sent.deps.count("root") == 1
+
+
+def test_read_conllu_rejects_bad_files(tmp_path):
+    empty = tmp_path / "empty.conllu"
+    empty.write_text("\n", encoding="utf8")
+    with pytest.raises(ValueError, match="No sentences"):
+        read_conllu(empty)
+    bad = tmp_path / "bad.conllu"
+    bad.write_text("1\tHello\t_\n\n", encoding="utf8")
+    with pytest.raises(ValueError, match="10 columns"):
+        read_conllu(bad)
