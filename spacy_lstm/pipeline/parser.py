@@ -333,8 +333,10 @@ class BiaffineDependencyParser(TrainablePipe):
         self, output: ParserOutput, gold: Gold
     ) -> Tuple[float, Tuple[List, numpy.ndarray]]:
         ops = self.model.ops
+        # Summed over tokens, not averaged, like spaCy's own components: a
+        # shared tok2vec adds up the gradients of its listeners, and an
+        # averaged loss would be drowned out by, say, a senter's summed one.
         starts = numpy.cumsum(gold.sent_lengths) - gold.sent_lengths
-        n_heads = max(int((gold.heads >= 0).sum()), 1)
         loss = 0.0
         d_arcs = []
         for arcs, sents in zip(output.arcs, output.groups):
@@ -352,18 +354,16 @@ class BiaffineDependencyParser(TrainablePipe):
             d = numpy.zeros_like(probs)
             d[rows, deps] = probs[rows, deps]
             d[rows, deps, gold_heads] -= 1.0
-            d_arcs.append(ops.asarray3f(d.reshape(-1, steps, steps) / n_heads))
+            d_arcs.append(ops.asarray3f(d.reshape(-1, steps, steps)))
         label_scores = ops.to_numpy(output.labels)
         probs = numpy.exp(label_scores - label_scores.max(axis=1, keepdims=True))
         probs /= probs.sum(axis=1, keepdims=True)
         known = numpy.flatnonzero((gold.labels >= 0) & (gold.heads >= 0))
-        n_labels = max(len(known), 1)
         loss -= numpy.log(probs[known, gold.labels[known]] + 1e-12).sum()
         d_labels = numpy.zeros_like(probs)
         d_labels[known] = probs[known]
         d_labels[known, gold.labels[known]] -= 1.0
-        loss = loss / n_heads
-        return float(loss), (d_arcs, ops.asarray2f(d_labels / n_labels))
+        return float(loss), (d_arcs, ops.asarray2f(d_labels))
 
     def from_disk(
         self, path: Path, *, exclude: Iterable[str] = tuple()
