@@ -55,6 +55,11 @@ class BiRNN(nn.Module):
         backward_rows (torch.Tensor): The same for the backward outputs.
         RETURNS (torch.Tensor): (n_tokens, 2 * nH), in the row order of X.
         """
+        if X.is_cuda:
+            # Thinc's optimizer writes the weights back one tensor at a time,
+            # which breaks cuDNN's single weight buffer; re-pack it once here.
+            for rnn in [*self.forward_layers, *self.backward_layers]:
+                rnn.flatten_parameters()
         H = X
         layers = zip(self.forward_layers, self.backward_layers)
         for i, (forward_rnn, backward_rnn) in enumerate(layers):
