@@ -237,7 +237,7 @@ class BiaffineDependencyParser(TrainablePipe):
         ids = numpy.asarray([strings[label] for label in self.labels], dtype="uint64")
         root = self.labels.index(ROOT_LABEL)
         scores[:, root] = -numpy.inf
-        labels = ids[scores.argmax(axis=1)] if len(ids) > 1 else ids[[0] * len(heads)]
+        labels = ids[scores.argmax(axis=1)]
         labels[heads == 0] = ids[root]
         return labels
 
