@@ -50,8 +50,8 @@ class Recaller(nn.Module):
             # Chrono initialisation (Tallec & Ollivier 2018): forget-gate
             # biases log(U(1, T)) make the cell state's memory span up to the
             # T steps the task needs from the start; the input gate mirrors it.
-            # With torch's default biases the cell state forgets within a few
-            # steps and the LSTM, too, fails beyond a gap of about 30.
+            # With torch's default biases the LSTM, too, failed at a gap of 50
+            # here (--lstm-init default).
             with torch.no_grad():
                 chrono = torch.log(torch.empty(width).uniform_(1, max_gap + 2))
                 self.rnn.bias_hh_l0.zero_()
