@@ -47,8 +47,9 @@ def build_bilstm_encoder(
     CPU (see `BiRNN`). Thinc's `PyTorchWrapper_v2` carries the parameters,
     the device and the serialization.
 
-    width (int): The input and output width. Each direction has width / 2
-        units and their outputs are concatenated, so width must be even.
+    width (int): The output width, and the input width unless nI is given.
+        Each direction has width / 2 units and their outputs are concatenated,
+        so width must be even.
     depth (int): The number of recurrent layers.
     dropout (float): Dropout on the outputs of every layer but the last.
     cell (str): "lstm", "gru" or "rnn" (a vanilla tanh RNN, to compare with
