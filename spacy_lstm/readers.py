@@ -2,7 +2,7 @@
 
 import random
 from pathlib import Path
-from typing import Callable, Dict, Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
@@ -61,8 +61,7 @@ class ConlluCorpus(Corpus):
     def __init__(self, path: Path, *, n_sents: int = 10, **kwargs) -> None:
         super().__init__(path, **kwargs)
         self.n_sents = n_sents
-        # Converted once, then reused every epoch.
-        self._converted: Dict[Path, DocBin] = {}
+        self._converted: Optional[DocBin] = None  # converted once, reused each epoch
 
     def __call__(self, nlp: Language) -> Iterator[Example]:
         if self.path.is_dir() or self.path.suffix != ".conllu":
@@ -80,8 +79,13 @@ class ConlluCorpus(Corpus):
             yield from self.augmenter(nlp, example)  # type: ignore[misc]
 
     def read_conllu(self, vocab: Vocab) -> Iterator[Doc]:
-        if self.path not in self._converted:
-            text = self.path.read_text(encoding="utf8")
+        if self._converted is None:
+            try:
+                text = self.path.read_text(encoding="utf8")
+            except UnicodeDecodeError as err:
+                raise ValueError(
+                    f"CoNLL-U file {self.path} is not UTF-8: {err}"
+                ) from err
             if not text.strip():
                 raise ValueError(f"No sentences found in CoNLL-U file {self.path}")
             try:
@@ -93,8 +97,8 @@ class ConlluCorpus(Corpus):
                     f"Could not read CoNLL-U file {self.path}: {err}. Each token "
                     "line needs 10 tab-separated columns."
                 ) from err
-            self._converted[self.path] = DocBin(docs=docs)
-        docs = self._converted[self.path].get_docs(vocab)
+            self._converted = DocBin(docs=docs)
+        docs = self._converted.get_docs(vocab)
         for i, doc in enumerate(docs):
             if self.limit >= 1 and i >= self.limit:
                 break

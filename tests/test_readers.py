@@ -68,3 +68,10 @@ def test_malformed_conllu_names_the_file(tmp_path):
     path.write_text("1\tHello\n\n", encoding="utf8")
     with pytest.raises(ValueError, match="bad.conllu"):
         read(path)
+
+
+def test_non_utf8_conllu_names_the_file(tmp_path):
+    path = tmp_path / "latin1.conllu"
+    path.write_bytes("1\tcaf\xe9\t_\t_\t_\t_\t0\troot\t_\t_\n\n".encode("latin-1"))
+    with pytest.raises(ValueError, match="latin1.conllu.*UTF-8"):
+        read(path)
