@@ -17,32 +17,25 @@ import argparse
 import json
 import time
 from itertools import islice
+from pathlib import Path
 from typing import Dict, List
 
-import spacy
 import torch
+from spacy.language import Language
 from spacy.schemas import ConfigSchemaTraining
-from spacy.tokens import Doc
 from spacy.training.initialize import init_nlp
 from spacy.util import load_config, registry, resolve_dot_names
 
-
-def read_sentences(path: str) -> List[List[str]]:
-    sents: List[List[str]] = [[]]
-    with open(path, encoding="utf8") as file_:
-        for line in file_:
-            if not line.strip():
-                if sents[-1]:
-                    sents.append([])
-            elif not line.startswith("#"):
-                cols = line.split("\t")
-                if cols[0].isdigit():
-                    sents[-1].append(cols[1])
-    return [s for s in sents if s]
+from ..cli.evaluate_parser import (
+    Sentence,
+    gold_sentence_docs,
+    load_for_gold_sentences,
+    read_conllu,
+)
 
 
-def parse_seconds(nlp, sents: List[List[str]], batch_size: int) -> float:
-    docs = [Doc(nlp.vocab, words=words) for words in sents]
+def parse_seconds(nlp: Language, sentences: List[Sentence], batch_size: int) -> float:
+    docs = gold_sentence_docs(nlp, sentences)
     start = time.perf_counter()
     for _ in nlp.pipe(docs, batch_size=batch_size):
         pass
@@ -83,18 +76,12 @@ def main() -> None:
     result: Dict = {"threads": torch.get_num_threads()}
 
     if args.pipelines:
-        sents = read_sentences(args.conllu)
-        words = sum(len(s) for s in sents)
+        sents = read_conllu(Path(args.conllu))
+        words = sum(len(s.words) for s in sents)
         result["sentences"], result["words"] = len(sents), words
         nlps = {}
         for path in args.pipelines:
-            nlp = spacy.load(path)
-            senters = [
-                name
-                for name in nlp.pipe_names
-                if nlp.get_pipe_meta(name).factory in ("senter", "sentencizer")
-            ]
-            nlp.select_pipes(disable=senters)
+            nlp = load_for_gold_sentences(path)
             parse_seconds(nlp, sents[:200], args.batch_size)  # warm up
             nlps[path] = nlp
         times: Dict[str, List[float]] = {path: [] for path in nlps}

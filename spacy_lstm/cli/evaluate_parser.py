@@ -7,6 +7,7 @@ from typing import Dict, List, NamedTuple, Optional
 
 import spacy
 import typer
+from spacy.language import Language
 from spacy.scorer import Scorer
 from spacy.tokens import Doc
 from spacy.training import Example
@@ -121,18 +122,22 @@ def evaluate_parser_cli(
     print(json.dumps(evaluate_parser(pipeline, gold, output, batch_size)))
 
 
-def evaluate_parser(
-    pipeline: str, gold: Path, output: Optional[Path] = None, batch_size: int = 64
-) -> Dict:
+def load_for_gold_sentences(pipeline: str) -> Language:
+    """Load a pipeline with its sentence segmenters disabled: the sentences
+    are given."""
     nlp = spacy.load(pipeline)
-    senters = [
+    segmenters = [
         name
         for name in nlp.pipe_names
         if nlp.get_pipe_meta(name).factory in ("senter", "sentencizer")
     ]
-    nlp.select_pipes(disable=senters)
-    sentences = read_conllu(gold)
-    docs = [
+    nlp.select_pipes(disable=segmenters)
+    return nlp
+
+
+def gold_sentence_docs(nlp: Language, sentences: List[Sentence]) -> List[Doc]:
+    """One doc per sentence, with its gold words, marked as one sentence."""
+    return [
         Doc(
             nlp.vocab,
             words=s.words,
@@ -141,6 +146,14 @@ def evaluate_parser(
         )
         for s in sentences
     ]
+
+
+def evaluate_parser(
+    pipeline: str, gold: Path, output: Optional[Path] = None, batch_size: int = 64
+) -> Dict:
+    nlp = load_for_gold_sentences(pipeline)
+    sentences = read_conllu(gold)
+    docs = gold_sentence_docs(nlp, sentences)
     start = time.perf_counter()
     docs = list(nlp.pipe(docs, batch_size=batch_size))
     seconds = time.perf_counter() - start
