@@ -29,6 +29,7 @@ def build_bilstm_encoder(
     dropout: float,
     cell: str = "lstm",
     nI: Optional[int] = None,
+    input_dropout: float = 0.0,
 ) -> Model[InT, OutT]:
     """Encode context with a stack of bidirectional recurrent layers. A drop-in
     replacement for spacy.TorchBiLSTMEncoder.v1 in the `encode` slot of
@@ -51,12 +52,16 @@ def build_bilstm_encoder(
         Each direction has width / 2 units and their outputs are concatenated,
         so width must be even.
     depth (int): The number of recurrent layers.
-    dropout (float): Dropout on the outputs of every layer but the last.
+    dropout (float): Dropout on the outputs of every layer but the last, during
+        training, as in spacy.TorchBiLSTMEncoder.v1.
     cell (str): "lstm", "gru" or "rnn" (a vanilla tanh RNN, to compare with
         the gated cells).
     nI (Optional[int]): The input width, if it differs from `width`. A
         narrower embedding (e.g. MultiHashEmbed with a smaller width) saves
         most of the embedding layer's cost, which grows with its width squared.
+    input_dropout (float): Dropout on the input vectors during training.
+        spaCy's MultiHashEmbed only drops whole embedding dimensions for the
+        batch, at the rate of [training] dropout.
     RETURNS (Model[List[Floats2d], List[Floats2d]]): The encoder.
     """
     if width < 2 or width % 2:
@@ -65,8 +70,9 @@ def build_bilstm_encoder(
         )
     if depth < 1:
         raise ValueError(f"BiLSTMEncoder depth must be at least 1, got {depth}.")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"BiLSTMEncoder dropout must be in [0, 1), got {dropout}.")
+    for name, rate in (("dropout", dropout), ("input_dropout", input_dropout)):
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"BiLSTMEncoder {name} must be in [0, 1), got {rate}.")
     if cell not in CELLS:
         raise ValueError(
             f"BiLSTMEncoder cell must be one of {sorted(CELLS)}, got {cell!r}."
@@ -75,7 +81,7 @@ def build_bilstm_encoder(
     if nI < 1:
         raise ValueError(f"BiLSTMEncoder nI must be positive, got {nI}.")
     rnn = PyTorchWrapper_v2(
-        BiRNN(nI, width // 2, depth, dropout, cell),
+        BiRNN(nI, width // 2, depth, dropout, cell, input_dropout),
         convert_inputs=convert_inputs,
         convert_outputs=convert_outputs,
     )

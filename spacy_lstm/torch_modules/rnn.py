@@ -28,7 +28,13 @@ class BiRNN(nn.Module):
     """
 
     def __init__(
-        self, nI: int, nH: int, depth: int, dropout: float, cell: str = "lstm"
+        self,
+        nI: int,
+        nH: int,
+        depth: int,
+        dropout: float,
+        cell: str = "lstm",
+        input_dropout: float = 0.0,
     ) -> None:
         super().__init__()
         if cell not in CELLS:
@@ -39,6 +45,7 @@ class BiRNN(nn.Module):
         self.forward_layers = nn.ModuleList(CELLS[cell](n, nH) for n in sizes)
         self.backward_layers = nn.ModuleList(CELLS[cell](n, nH) for n in sizes)
         self.dropout = nn.Dropout(dropout)
+        self.input_dropout = nn.Dropout(input_dropout)
 
     def forward(
         self,
@@ -60,7 +67,7 @@ class BiRNN(nn.Module):
             # which breaks cuDNN's single weight buffer; re-pack it once here.
             for rnn in [*self.forward_layers, *self.backward_layers]:
                 rnn.flatten_parameters()
-        H = X
+        H = self.input_dropout(X)
         layers = zip(self.forward_layers, self.backward_layers)
         for i, (forward_rnn, backward_rnn) in enumerate(layers):
             if i:

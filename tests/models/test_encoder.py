@@ -173,6 +173,15 @@ def test_dropout_only_in_training():
     assert not numpy.allclose(Y1[0], Y2[0])
 
 
+def test_input_dropout_only_in_training():
+    model = build_bilstm_encoder(WIDTH, 1, 0.0, input_dropout=0.5).initialize()
+    Xs = random_docs([6])
+    numpy.testing.assert_array_equal(model.predict(Xs)[0], model.predict(Xs)[0])
+    assert not numpy.allclose(
+        model.begin_update(Xs)[0][0], model.begin_update(Xs)[0][0]
+    )
+
+
 def test_empty_batches():
     model = build_bilstm_encoder(WIDTH, depth=1, dropout=0.0).initialize()
     assert model.predict([]) == []
@@ -193,6 +202,7 @@ def test_long_doc():
         ({"width": 7}, "even"),
         ({"depth": 0}, "depth"),
         ({"dropout": 1.0}, "dropout"),
+        ({"input_dropout": -0.1}, "input_dropout"),
         ({"cell": "transformer"}, "cell"),
     ],
 )
