@@ -115,6 +115,8 @@ def init(
 
 def set_n_labels(model: Model, n_labels: int) -> None:
     """Rebuild the label classifier for n_labels, if its size differs."""
+    # PyTorchShim has no public way to swap its module; its weights are
+    # reinitialised here anyway, before training or loading.
     shim = cast(PyTorchShim, model.get_ref("scorer").shims[0])
     config = dict(shim._model.config)
     if config["n_labels"] != n_labels:
