@@ -113,16 +113,36 @@ def init(
         set_n_labels(model, model.get_dim("nO"))
 
 
-def set_n_labels(model: Model, n_labels: int) -> None:
-    """Rebuild the label classifier for n_labels, if its size differs."""
-    # PyTorchShim has no public way to swap its module; its weights are
-    # reinitialised here anyway, before training or loading.
+def set_n_labels(
+    model: Model, n_labels: int, old_positions: Optional[Sequence[int]] = None
+) -> None:
+    """Resize the label classifier to n_labels, if its size differs.
+
+    old_positions (Optional[Sequence[int]]): For each new label, its position
+        among the old labels, or -1 for a new one. Given, every weight is kept
+        and only the new labels start untrained; not given, the whole scorer
+        is reinitialised (before training).
+    """
+    # PyTorchShim has no public way to swap its module.
     shim = cast(PyTorchShim, model.get_ref("scorer").shims[0])
-    config = dict(shim._model.config)
-    if config["n_labels"] != n_labels:
-        config["n_labels"] = n_labels
-        device = next(shim._model.parameters()).device
-        shim._model = BiaffineScorer(**config).to(device)
+    old = shim._model
+    if old.config["n_labels"] != n_labels:
+        device = next(old.parameters()).device
+        resized = BiaffineScorer(**{**old.config, "n_labels": n_labels}).to(device)
+        if old_positions is not None:
+            state = resized.state_dict()
+            kept = [(new, pos) for new, pos in enumerate(old_positions) if pos >= 0]
+            new_rows = torch.tensor([new for new, _ in kept], dtype=torch.long)
+            old_rows = torch.tensor([pos for _, pos in kept], dtype=torch.long)
+            for name, value in old.state_dict().items():
+                if name == "label_weight":  # (width, labels, width)
+                    state[name][:, new_rows] = value[:, old_rows]
+                elif name.startswith("label_linear"):  # labels first
+                    state[name][new_rows] = value[old_rows]
+                else:
+                    state[name] = value
+            resized.load_state_dict(state)
+        shim._model = resized
     model.set_dim("nO", n_labels, force=True)
 
 

@@ -142,10 +142,12 @@ class BiaffineDependencyParser(TrainablePipe):
             raise ValueError(f"lstm_parser labels must be strings, got {label!r}.")
         if label in self.cfg["labels"]:
             return 0
-        self.cfg["labels"] = sorted([*self.cfg["labels"], label])
+        old = self.labels
+        self.cfg["labels"] = sorted([*old, label])
         self.vocab.strings.add(label)
         if self.model.has_dim("nO"):
-            set_n_labels(self.model, len(self.labels))
+            positions = [old.index(lab) if lab in old else -1 for lab in self.labels]
+            set_n_labels(self.model, len(self.labels), positions)
         return 1
 
     def initialize(

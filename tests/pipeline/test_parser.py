@@ -177,6 +177,20 @@ def test_overfitting_IO(trained):
     assert annotations(docs) == expected
 
 
+def test_add_label_after_training_keeps_what_was_learned(trained):
+    nlp, _ = trained
+    copy = make_nlp()
+    copy.from_bytes(nlp.to_bytes())
+    texts = ["I saw a girl with a telescope.", "The food was cheap but very good."]
+    before = [[(t.head.i, t.dep_) for t in doc] for doc in copy.pipe(texts)]
+    parser = copy.get_pipe("lstm_parser")
+    assert parser.add_label("aaa_new") == 1 and parser.add_label("aaa_new") == 0
+    assert "aaa_new" in parser.labels
+    assert parser.model.get_dim("nO") == len(parser.labels)
+    after = [[(t.head.i, t.dep_) for t in doc] for doc in copy.pipe(texts)]
+    assert after == before
+
+
 def test_serialization_before_initialize():
     nlp = make_nlp()
     parser = nlp.get_pipe("lstm_parser")
