@@ -45,7 +45,9 @@ class BiRNN(nn.Module):
         self.forward_layers = nn.ModuleList(CELLS[cell](n, nH) for n in sizes)
         self.backward_layers = nn.ModuleList(CELLS[cell](n, nH) for n in sizes)
         self.dropout = nn.Dropout(dropout)
-        self.input_dropout = nn.Dropout(input_dropout)
+        self.input_dropout = (
+            nn.Dropout(input_dropout) if input_dropout else nn.Identity()
+        )
 
     def forward(
         self,
