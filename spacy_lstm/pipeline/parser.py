@@ -256,9 +256,7 @@ class BiaffineDependencyParser(TrainablePipe):
             arcs = self.model.ops.to_numpy(arcs)
             for row, sent in enumerate(sents):
                 n = sent_lengths[sent]
-                scores = arcs[row, 1 : n + 1, : n + 1]
-                probs = numpy.exp(scores - scores.max(axis=1, keepdims=True))
-                probs /= probs.sum(axis=1, keepdims=True)
+                probs = _softmax(arcs[row, 1 : n + 1, : n + 1])
                 top = numpy.argsort(-probs, axis=1)[:, :k]
                 top_probs = numpy.take_along_axis(probs, top, axis=1)
                 if top.shape[1] < k:  # fewer candidates than k: pad
@@ -343,23 +341,19 @@ class BiaffineDependencyParser(TrainablePipe):
         d_arcs = []
         for arcs, sents in zip(output.arcs, output.groups):
             arcs = ops.to_numpy(arcs)
-            steps = arcs.shape[1]
             targets = numpy.full(arcs.shape[:2], -1)
             for row, sent in enumerate(sents):
                 n = gold.sent_lengths[sent]
                 targets[row, 1 : n + 1] = gold.heads[starts[sent] : starts[sent] + n]
-            probs = numpy.exp(arcs - arcs.max(axis=2, keepdims=True))
-            probs /= probs.sum(axis=2, keepdims=True)
+            probs = _softmax(arcs)
             rows, deps = numpy.nonzero(targets >= 0)
             gold_heads = targets[rows, deps]
             loss -= numpy.log(probs[rows, deps, gold_heads] + 1e-12).sum()
             d = numpy.zeros_like(probs)
             d[rows, deps] = probs[rows, deps]
             d[rows, deps, gold_heads] -= 1.0
-            d_arcs.append(ops.asarray3f(d.reshape(-1, steps, steps)))
-        label_scores = ops.to_numpy(output.labels)
-        probs = numpy.exp(label_scores - label_scores.max(axis=1, keepdims=True))
-        probs /= probs.sum(axis=1, keepdims=True)
+            d_arcs.append(ops.asarray3f(d))
+        probs = _softmax(ops.to_numpy(output.labels))
         known = numpy.flatnonzero((gold.labels >= 0) & (gold.heads >= 0))
         loss -= numpy.log(probs[known, gold.labels[known]] + 1e-12).sum()
         d_labels = numpy.zeros_like(probs)
@@ -384,6 +378,12 @@ class BiaffineDependencyParser(TrainablePipe):
                 f"Could not load the lstm_parser from {path}: {weights} or "
                 f"{path / 'cfg'} is corrupt ({type(err).__name__}: {err})."
             ) from err
+
+
+def _softmax(scores: numpy.ndarray) -> numpy.ndarray:
+    """Softmax over the last axis."""
+    probs = numpy.exp(scores - scores.max(axis=-1, keepdims=True))
+    return probs / probs.sum(axis=-1, keepdims=True)
 
 
 def _concat(arrays: List[numpy.ndarray], empty_shape: Tuple, dtype: str):
