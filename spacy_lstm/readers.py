@@ -1,9 +1,13 @@
 """Corpus readers."""
 
+import gzip
 import random
+from collections import Counter
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, List, Optional, Tuple
 
+import numpy
+from spacy.attrs import IS_SPACE, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 from spacy.training import Corpus, Example
@@ -103,3 +107,160 @@ class ConlluCorpus(Corpus):
             if self.limit >= 1 and i >= self.limit:
                 break
             yield doc
+
+
+@registry.readers("spacy-lstm.PlainText.v1")
+def create_plain_text_reader(
+    path: Optional[Path],
+    pretokenized: bool = False,
+    doc_words: int = 1000,
+    max_words: int = 10000,
+    limit: int = 0,
+) -> Callable[[Language], Iterable[Example]]:
+    """Stream a plain-text file (optionally .gz). Each non-empty line is a
+    sentence; consecutive lines are packed into docs of about doc_words words.
+
+    Nothing is held in memory between docs, so with `[training] max_epochs = -1`
+    spacy train streams a corpus of any size, reading the file again each epoch.
+
+    path (Path): A UTF-8 text file; .gz files are decompressed on the fly.
+    pretokenized (bool): Split lines on whitespace instead of running the
+        tokenizer: fast, and the same words gensim would see.
+    doc_words (int): Pack lines into docs of at least this many words. spaCy
+        spends as much time per doc (Example, copy) as on a few hundred words,
+        so one doc per short line would triple the cost of reading.
+    max_words (int): Lines with more whitespace-separated words are cut into
+        pieces of this many, as gensim cuts its sentences at 10,000 words.
+    limit (int): Read at most this many lines (0 for no limit).
+    RETURNS (Callable[[Language], Iterable[Example]]): The corpus.
+    """
+    if path is None:
+        raise ValueError(
+            "spacy-lstm.PlainText.v1 has no path. Set it in the config or on the "
+            "command line, e.g. --paths.train corpus/text/sample.txt."
+        )
+    path = ensure_path(path)
+    if not path.is_file():
+        raise ValueError(f"Text corpus is not a file: {path}")
+    for name, value in (("doc_words", doc_words), ("max_words", max_words)):
+        if value < 1:
+            raise ValueError(f"{name} must be at least 1, got {value}.")
+    return PlainTextCorpus(
+        path,
+        pretokenized=pretokenized,
+        doc_words=doc_words,
+        max_words=max_words,
+        limit=limit,
+    )
+
+
+class PlainTextCorpus:
+    """A plain-text corpus, re-read on every call. Docs mark each line's first
+    token as a sentence start."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        pretokenized: bool,
+        doc_words: int,
+        max_words: int,
+        limit: int,
+    ) -> None:
+        self.path = path
+        self.pretokenized = pretokenized
+        self.doc_words = doc_words
+        self.max_words = max_words
+        self.limit = limit
+
+    def __call__(self, nlp: Language) -> Iterator[Example]:
+        for doc in self.docs(nlp):
+            # Plain text has no annotation: the doc is both prediction and reference.
+            yield Example(doc, doc)
+
+    def docs(self, nlp: Language) -> Iterator[Doc]:
+        """The docs alone, for callers that need no Examples (counting a
+        vocabulary): building an Example costs as much as building its doc."""
+        for lines in self._line_groups():
+            yield self._make_doc(nlp, lines)
+
+    def count_words(self) -> Optional[Tuple[Counter, List[int]]]:
+        """With pretokenized text, the count of each word and the length of
+        each doc, without building docs (10x faster); else None."""
+        if not self.pretokenized:
+            return None
+        counts: Counter = Counter()
+        lengths = []
+        for lines in self._line_groups():
+            length = 0
+            for line in lines:
+                words = line.split()
+                counts.update(words)
+                length += len(words)
+            lengths.append(length)
+        return counts, lengths
+
+    def _line_groups(self) -> Iterator[List[str]]:
+        """Consecutive lines of about doc_words words together."""
+        lines: List[str] = []
+        n_words = 0
+        for line in self.lines():
+            lines.append(line)
+            n_words += line.count(" ") + 1
+            if n_words >= self.doc_words:
+                yield lines
+                lines, n_words = [], 0
+        if lines:
+            yield lines
+
+    def _make_doc(self, nlp: Language, lines: List[str]) -> Doc:
+        if self.pretokenized:
+            words: List[str] = []
+            sent_starts: List[bool] = []
+            for line in lines:
+                line_words = line.split()
+                words.extend(line_words)
+                sent_starts.append(True)
+                sent_starts.extend([False] * (len(line_words) - 1))
+            # passing spaces saves spaCy from inferring them: 20% faster
+            return Doc(
+                nlp.vocab,
+                words=words,
+                spaces=[True] * len(words),
+                sent_starts=sent_starts,
+            )
+        doc = nlp.make_doc("\n".join(lines))
+        sent_starts = numpy.zeros((len(doc), 1), dtype="uint64")
+        if len(doc):
+            sent_starts[0] = 1
+        for i in numpy.nonzero(doc.to_array(IS_SPACE))[0].tolist():
+            if "\n" in doc[i].text and i + 1 < len(doc):
+                sent_starts[i + 1] = 1
+        return doc.from_array([SENT_START], sent_starts)
+
+    def lines(self) -> Iterator[str]:
+        """The non-empty lines, stripped, long ones cut into pieces of max_words
+        words."""
+        opener = gzip.open if self.path.suffix == ".gz" else open
+        n_lines = 0
+        with opener(self.path, "rb") as file_:
+            for line_number, raw in enumerate(file_, start=1):
+                try:
+                    line = raw.decode("utf8").strip()
+                except UnicodeDecodeError as err:
+                    raise ValueError(
+                        f"{self.path}, line {line_number}: not valid UTF-8 "
+                        f"(byte {err.start}). Convert the file to UTF-8, e.g. with "
+                        "iconv, or drop the line."
+                    ) from None
+                if not line:
+                    continue
+                n_lines += 1
+                if self.limit and n_lines > self.limit:
+                    return
+                if len(line) <= self.max_words:  # fewer characters than max_words
+                    yield line
+                    continue
+                words = line.split()
+                for start in range(0, len(words), self.max_words):
+                    yield " ".join(words[start : start + self.max_words])

@@ -75,3 +75,58 @@ def test_non_utf8_conllu_names_the_file(tmp_path):
     path.write_bytes("1\tcaf\xe9\t_\t_\t_\t_\t0\troot\t_\t_\n\n".encode("latin-1"))
     with pytest.raises(ValueError, match="latin1.conllu.*UTF-8"):
         read(path)
+
+
+def read_text(path, nlp=None, **kwargs):
+    reader = registry.get("readers", "spacy-lstm.PlainText.v1")(path=path, **kwargs)
+    return list(reader(nlp or spacy.blank("en")))
+
+
+def test_plain_text_lines_are_sentences_packed_into_docs(tmp_path):
+    path = tmp_path / "text.txt"
+    path.write_text("the cat sat\n\n  \na dog ran fast\nbirds fly\n", encoding="utf8")
+    for pretokenized in (True, False):
+        examples = read_text(path, pretokenized=pretokenized, doc_words=5)
+        docs = [eg.predicted for eg in examples]
+        assert [d.text.split() for d in docs] == [
+            ["the", "cat", "sat", "a", "dog", "ran", "fast"],
+            ["birds", "fly"],
+        ]
+        # every line starts a sentence; whitespace tokens aside, nothing else
+        assert [
+            [t.text for t in doc if t.is_sent_start and not t.is_space] for doc in docs
+        ] == [["the", "a"], ["birds"]]
+
+
+def test_plain_text_reads_gzip_and_limit(tmp_path):
+    import gzip
+
+    path = tmp_path / "text.txt.gz"
+    with gzip.open(path, "wt", encoding="utf8") as file_:
+        file_.write("one two\nthree four\nfive six\n")
+    examples = read_text(path, pretokenized=True, doc_words=1, limit=2)
+    assert [eg.predicted.text for eg in examples] == ["one two ", "three four "]
+
+
+def test_plain_text_cuts_huge_lines(tmp_path):
+    path = tmp_path / "huge.txt"
+    path.write_text(" ".join(["word"] * 1_000_000) + "\n", encoding="utf8")
+    examples = read_text(path, pretokenized=False, max_words=10000, doc_words=200000)
+    assert (
+        sum(len(eg.predicted) - eg.predicted.text.count("\n") for eg in examples)
+        == 1_000_000
+    )
+
+
+def test_plain_text_bad_input(tmp_path):
+    with pytest.raises(ValueError, match="not a file"):
+        read_text(tmp_path / "missing.txt")
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("fine\ncaf\xe9 au lait\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"latin1.txt, line 2: not valid UTF-8"):
+        read_text(bad)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n", encoding="utf8")
+    assert read_text(empty) == []
+    with pytest.raises(ValueError, match="doc_words"):
+        read_text(empty, doc_words=0)

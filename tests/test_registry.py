@@ -38,6 +38,11 @@ BUILD_ARGS = {
     "spacy-lstm.BiLSTMEncoder.v1": lambda: {"width": 8, "depth": 1, "dropout": 0.0},
     "spacy-lstm.BiaffineParser.v1": lambda: {"tok2vec": small_tok2vec()},
     "spacy-lstm.Corpus.v1": lambda: {"path": "corpus/ud/dev.conllu"},
+    "spacy-lstm.PlainText.v1": lambda: {"path": "corpus/text/sample.txt"},
+    "spacy-lstm.Word2Vec.v1": lambda: {},
+    "spacy-lstm.word2vec_scorer.v1": lambda: {
+        "similarity": "corpus/text/similarity.tsv"
+    },
 }
 
 
@@ -47,7 +52,11 @@ def test_entry_points_are_listed():
         "spacy-lstm.BiLSTMEncoder.v1",
         "spacy-lstm.BiaffineParser.v1",
         "spacy-lstm.Corpus.v1",
+        "spacy-lstm.PlainText.v1",
+        "spacy-lstm.Word2Vec.v1",
+        "spacy-lstm.word2vec_scorer.v1",
         "lstm_parser",
+        "word2vec",
     } <= names
     for group, name, _ in ENTRY_POINTS:
         assert group in GROUPS, f"unknown entry-point group {group}"

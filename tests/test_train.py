@@ -24,3 +24,13 @@ def test_spacy_train_smoke(config, tmp_path):
     assert all(token.head.i in range(len(doc)) for token in doc)
     scores = nlp.meta["performance"]
     assert 0.0 <= scores["dep_uas"] <= 1.0
+
+
+def test_spacy_train_word2vec_runs_the_planned_epochs(tmp_path):
+    train(ROOT / "configs" / "word2vec.cfg", tmp_path, overrides={})
+    nlp = spacy.load(tmp_path / "model-last")
+    w2v = nlp.get_pipe("word2vec")
+    # max_steps was set from the epochs: every planned word was trained on
+    assert w2v.model.attrs["words_trained"] == w2v.model.attrs["planned_words"] > 0
+    assert nlp.vocab.vectors.shape[1] == 100
+    assert nlp("Maria")[0].has_vector

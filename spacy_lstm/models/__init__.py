@@ -1,4 +1,5 @@
 from .biaffine import build_biaffine_parser
 from .encoder import build_bilstm_encoder
+from .word2vec import build_word2vec
 
-__all__ = ["build_biaffine_parser", "build_bilstm_encoder"]
+__all__ = ["build_biaffine_parser", "build_bilstm_encoder", "build_word2vec"]

@@ -1,0 +1,137 @@
+"""word2vec in spacy train against gensim, same corpus, same settings, one run.
+
+    python -m spacy_lstm.benchmarks.word2vec_vs_gensim CORPUS.txt \\
+        --similarity wordsim353.tsv --analogies questions-words.txt \\
+        --architecture skipgram --epochs 5 --output DIR
+
+CORPUS.txt is whitespace-tokenized text, one sentence per line (gensim's
+LineSentence format); spacy train reads it with pretokenized = true. Each side
+runs as its own command, timed whole (start-up and vocabulary scan included)
+with its peak RSS. Both vector sets are then scored by the same code
+(`spacy_lstm.vectors.evaluation`), and gensim's own evaluation of its vectors is
+printed too, as a check on ours. Prints one JSON line.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+from ..vectors.evaluation import (
+    evaluate_analogies,
+    evaluate_similarity,
+    read_analogies,
+    read_similarity_pairs,
+)
+from ..vectors.word2vec_format import read_word2vec, table_from_vectors
+
+CONFIG = Path(__file__).parent.parent.parent / "configs" / "word2vec.cfg"
+
+GENSIM_SCRIPT = """
+import json, sys
+from gensim.models import Word2Vec
+corpus, out, sg, epochs, threads, similarity, analogies = sys.argv[1:8]
+model = Word2Vec(corpus_file=corpus, sg=int(sg), epochs=int(epochs),
+                 workers=int(threads), vector_size=100, window=5, negative=5,
+                 sample=1e-3, min_count=5, alpha=0.025, min_alpha=0.0001, seed=1)
+model.wv.save_word2vec_format(out, binary=True)
+pairs = model.wv.evaluate_word_pairs(similarity)
+analogy, _ = model.wv.evaluate_word_analogies(analogies, restrict_vocab=30000,
+                                              case_insensitive=True)
+print(json.dumps({"gensim_spearman": pairs[1][0], "gensim_analogies": analogy}))
+"""
+
+
+def run_timed(command: List[str]) -> Tuple[float, int, str]:
+    """Run a command; return its wall seconds, peak RSS in MB and stdout."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    stdout = process.stdout.read()  # type: ignore[union-attr]
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"Command failed: {' '.join(command)}")
+    return seconds, usage.ru_maxrss // 1024, stdout
+
+
+def score(table, pairs, sections) -> Dict[str, float]:
+    similarity = evaluate_similarity(table, pairs)
+    analogies = evaluate_analogies(table, sections)
+    return {
+        "wordsim353": round(similarity["spearman"], 3),
+        "analogies": round(analogies["accuracy"], 3),
+        "analogies_semantic": round(analogies["semantic"], 3),
+        "analogies_syntactic": round(analogies["syntactic"], 3),
+        "vocabulary": len(table.words),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("--similarity", type=Path, required=True)
+    parser.add_argument("--analogies", type=Path, required=True)
+    parser.add_argument(
+        "--architecture", choices=["skipgram", "cbow"], default="skipgram"
+    )
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--output", type=Path, default=Path("training/word2vec_bench"))
+    parser.add_argument("--skip-gensim", action="store_true")
+    args = parser.parse_args()
+    args.output.mkdir(parents=True, exist_ok=True)
+    with args.corpus.open(encoding="utf8") as file_:
+        n_words = sum(len(line.split()) for line in file_)
+    pairs = read_similarity_pairs(args.similarity)
+    sections = read_analogies(args.analogies)
+    result: Dict = {
+        "corpus_words": n_words,
+        "epochs": args.epochs,
+        "architecture": args.architecture,
+        "threads": args.threads,
+    }
+    if not args.skip_gensim:
+        out = args.output / f"gensim-{args.architecture}.bin"
+        seconds, rss, stdout = run_timed(
+            [sys.executable, "-c", GENSIM_SCRIPT, str(args.corpus), str(out),
+             str(int(args.architecture == "skipgram")), str(args.epochs),
+             str(args.threads), str(args.similarity), str(args.analogies)]
+        )  # fmt: skip
+        result["gensim"] = {
+            "seconds": round(seconds, 1),
+            "words_per_second": round(n_words * args.epochs / seconds),
+            "peak_rss_mb": rss,
+            **score(read_word2vec(out), pairs, sections),
+            **json.loads(stdout.strip().splitlines()[-1]),
+        }
+    output = args.output / f"spacy-{args.architecture}"
+    seconds, rss, _ = run_timed(
+        [sys.executable, "-m", "spacy", "train", str(CONFIG), "--output", str(output),
+         "--paths.train", str(args.corpus), "--paths.dev", str(args.corpus),
+         "--paths.similarity", str(args.similarity),
+         "--corpora.train.pretokenized", "true",
+         "--components.word2vec.threads", str(args.threads),
+         "--components.word2vec.model.architecture", args.architecture,
+         "--components.word2vec.model.epochs", str(args.epochs)]
+    )  # fmt: skip
+    import spacy
+
+    nlp = spacy.load(output / "model-last")
+    table = table_from_vectors(nlp.vocab.vectors, nlp.vocab.strings)
+    result["spacy_lstm"] = {
+        "seconds": round(seconds, 1),
+        "words_per_second": round(n_words * args.epochs / seconds),
+        "peak_rss_mb": rss,
+        **score(table, pairs, sections),
+    }
+    if "gensim" in result:
+        result["speed_ratio"] = round(result["gensim"]["seconds"] / seconds, 2)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

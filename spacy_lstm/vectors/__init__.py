@@ -1,0 +1,1 @@
+"""word2vec training (SGNS kernel, vocabulary) and word-vector evaluation."""
