@@ -12,7 +12,7 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import numpy
 from spacy import util
-from spacy.attrs import IS_SPACE, SENT_START
+from spacy.attrs import IS_SPACE, ORTH, SENT_START
 from spacy.language import Language
 from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc
@@ -252,10 +252,10 @@ class Word2Vec(TrainablePipe):
         losses.setdefault(self.name, 0.0)
         validate_examples(examples, "Word2Vec.update")
         state = self._training_state()
-        ids, starts = state.encode([eg.predicted for eg in examples])
+        keys, starts = state.encode([eg.predicted for eg in examples])
         self.wait()  # the previous batch
-        if len(ids):
-            self._submit(state, ids, starts)
+        if len(keys):
+            self._submit(state, keys, starts)
             if not self.cfg["async_updates"]:
                 self.wait()
         losses[self.name] += sum(self._unreported_loss)
@@ -273,13 +273,14 @@ class Word2Vec(TrainablePipe):
             )
 
     def _submit(
-        self, state: "_TrainingState", ids: numpy.ndarray, starts: numpy.ndarray
+        self, state: "_TrainingState", keys: numpy.ndarray, starts: numpy.ndarray
     ):
-        """Train on the sentences in background threads, one run of sentences each."""
+        """Train on the sentences in background threads, one run of sentences
+        each."""
         attrs = self.model.attrs
         done, planned = attrs["words_trained"], max(attrs["planned_words"], 1)
         alpha_start = _learning_rate(attrs, done / planned)
-        alpha_end = _learning_rate(attrs, (done + len(ids)) / planned)
+        alpha_end = _learning_rate(attrs, (done + len(keys)) / planned)
         pool = self._thread_pool()
         for i, (first, last) in enumerate(_split_sentences(starts, self._n_threads())):
             lo, hi = starts[first], starts[last]
@@ -287,8 +288,10 @@ class Word2Vec(TrainablePipe):
             self._jobs.append(
                 pool.submit(
                     train_sentences,
-                    ids[lo:hi],
+                    keys[lo:hi],
                     starts[first : last + 1] - lo,
+                    state.sorted_keys,
+                    state.sorted_rows,
                     self.vocab.vectors.data,
                     self.model.get_param("syn1neg"),
                     state.noise,
@@ -296,12 +299,12 @@ class Word2Vec(TrainablePipe):
                     attrs["architecture"] == "skipgram",
                     attrs["window"],
                     attrs["negative"],
-                    alpha_start + (alpha_end - alpha_start) * lo / len(ids),
-                    alpha_start + (alpha_end - alpha_start) * hi / len(ids),
+                    alpha_start + (alpha_end - alpha_start) * lo / len(keys),
+                    alpha_start + (alpha_end - alpha_start) * hi / len(keys),
                     seed,
                 )  # fmt: skip
             )
-        attrs["words_trained"] = done + len(ids)
+        attrs["words_trained"] = done + len(keys)
 
     def get_loss(self, examples, scores):
         raise NotImplementedError("word2vec computes its loss inside update().")
@@ -390,30 +393,45 @@ class _TrainingState:
         counts = numpy.asarray(model.attrs["counts"], dtype="int64")
         self.keep = keep_probabilities(counts, model.attrs["sample"])
         self.noise = noise_table(counts)
+        self._is_newline: Dict[int, bool] = {}
 
     def encode(self, docs: List[Doc]) -> Tuple[numpy.ndarray, numpy.ndarray]:
-        """Vector rows of all words (-1 if none; whitespace tokens left out, as
-        in counting), and where each sentence starts: context windows stay
-        inside docs, and inside sentences when the doc has them."""
-        rows, starts, offset = [], [numpy.zeros(1, dtype="int64")], 0
+        """The keys of all words (whitespace tokens left out, as in counting),
+        and where each sentence starts. Context windows stay inside docs and
+        sentences: a sentence ends at a line break (a whitespace token with a
+        newline) and at a sentence start the doc marks."""
+        all_keys, starts, offset = [], [numpy.zeros(1, dtype="int64")], 0
         for doc in docs:
-            array = doc.to_array([self.attr, IS_SPACE, SENT_START])
-            words = array[:, 1] == 0
-            keys = array[words, 0]
+            array = doc.to_array([self.attr, ORTH, IS_SPACE, SENT_START])
+            space = array[:, 2] == 1
+            keys = array[~space, 0]
             if not len(keys):
                 continue
-            found = numpy.searchsorted(self.sorted_keys, keys)
-            found = numpy.minimum(found, len(self.sorted_keys) - 1)
-            hit = self.sorted_keys[found] == keys
-            rows.append(numpy.where(hit, self.sorted_rows[found], -1))
+            breaks = space & self._newlines(array[:, 1], space)
+            first = numpy.zeros(len(doc), dtype=bool)
+            first[1:] = breaks[:-1]
             if doc.has_annotation("SENT_START"):
-                sentence_starts = numpy.nonzero((array[words, 2] == 1))[0]
-                starts.append(offset + sentence_starts[sentence_starts > 0])
+                first |= array[:, 3] == 1
+            # a sentence starts at the first word at or after each marked token
+            words_before = numpy.cumsum(~space) - ~space
+            sentence_starts = numpy.unique(words_before[first])
+            inside = (sentence_starts > 0) & (sentence_starts < len(keys))
+            starts.append(offset + sentence_starts[inside])
+            all_keys.append(keys)
             offset += len(keys)
             starts.append(numpy.array([offset], dtype="int64"))
-        if not rows:
-            return numpy.zeros(0, "int64"), numpy.zeros(1, "int64")
-        return numpy.concatenate(rows), numpy.concatenate(starts).astype("int64")
+        if not all_keys:
+            return numpy.zeros(0, "uint64"), numpy.zeros(1, "int64")
+        return numpy.concatenate(all_keys), numpy.concatenate(starts).astype("int64")
+
+    def _newlines(self, orths: numpy.ndarray, space: numpy.ndarray) -> numpy.ndarray:
+        """Which tokens are whitespace with a line break (checked once per
+        distinct whitespace string)."""
+        for key in numpy.unique(orths[space]).tolist():
+            if key not in self._is_newline:
+                self._is_newline[key] = "\n" in self.vectors.strings[key]
+        newline = [key for key, value in self._is_newline.items() if value]
+        return numpy.isin(orths, numpy.asarray(newline, dtype="uint64"))
 
 
 class KeyCounter:

@@ -17,11 +17,20 @@ from numba import njit
 # platform for a given seed.
 _LCG_MUL = np.uint64(25214903917)
 _LCG_ADD = np.uint64(11)
+# word2vec.c's sigmoid table: scores beyond +-MAX_SCORE are left alone (no
+# gradient), as in word2vec.c and gensim; inside, a table lookup is cheaper than exp.
 MAX_SCORE = 6.0
+SIGMOID_STEPS = 1000
+_SIGMOID = (
+    1.0
+    / (1.0 + np.exp(-(np.arange(SIGMOID_STEPS) / SIGMOID_STEPS * 2 - 1) * MAX_SCORE))
+).astype(np.float32)
+# The loss is only reported, so it is computed for one prediction in LOSS_EVERY.
+LOSS_EVERY = 16
 
 
 @njit(nogil=True, cache=True, fastmath=True)
-def _sgns_step(inp, syn1, word, cum_table, negative, alpha, rnd, neu1e):
+def _sgns_step(inp, syn1, word, cum_table, negative, alpha, rnd, neu1e, with_loss):
     """Update syn1 for one input vector `inp` that should predict `word` against
     `negative` sampled words; accumulate the input's gradient in neu1e."""
     dim = inp.shape[0]
@@ -43,11 +52,12 @@ def _sgns_step(inp, syn1, word, cum_table, negative, alpha, rnd, neu1e):
         f = np.float32(0.0)
         for k in range(dim):
             f += inp[k] * out[k]
-        prob = 1.0 / (1.0 + np.exp(-max(min(f, 30.0), -30.0)))
-        loss -= np.log(max(prob if label > 0 else 1.0 - prob, 1e-7))
-        # gensim (and word2vec.c's table) leave scores beyond +-6 alone
+        if with_loss:  # -log sigmoid(+-f), stable for large |f|
+            margin = f if label > 0 else -f
+            loss += max(-margin, 0.0) + np.log1p(np.exp(-abs(margin)))
         if f <= -MAX_SCORE or f >= MAX_SCORE:
             continue
+        prob = _SIGMOID[int((f + MAX_SCORE) * (SIGMOID_STEPS / MAX_SCORE / 2))]
         g = np.float32((label - prob) * alpha)
         for k in range(dim):
             neu1e[k] += g * out[k]
@@ -57,8 +67,10 @@ def _sgns_step(inp, syn1, word, cum_table, negative, alpha, rnd, neu1e):
 
 @njit(nogil=True, cache=True, fastmath=True)
 def train_sentences(
-    ids,
+    keys,
     starts,
+    sorted_keys,
+    sorted_rows,
     syn0,
     syn1,
     cum_table,
@@ -70,13 +82,18 @@ def train_sentences(
     alpha_end,
     seed,
 ):
-    """Train on sentences ids[starts[i]:starts[i + 1]] (ids < 0 are skipped).
+    """Train on sentences keys[starts[i]:starts[i + 1]]. A key's vectors are in
+    row sorted_rows[j] where sorted_keys[j] == key; keys not there are skipped.
+    (Looking keys up here rather than in numpy keeps the GIL free: a thread
+    that needs it waits for the reader's Python code.)
 
     The learning rate falls linearly from alpha_start at the first token to
-    alpha_end after the last. Returns (summed loss, number of predictions).
+    alpha_end after the last. Returns the summed loss of a sample of the
+    predictions (one in LOSS_EVERY) and the size of that sample.
     """
     dim = syn0.shape[1]
-    total = max(ids.shape[0], 1)
+    total = max(keys.shape[0], 1)
+    last_key = sorted_keys.shape[0] - 1
     rnd = np.uint64(seed)
     neu1 = np.zeros(dim, np.float32)
     neu1e = np.zeros(dim, np.float32)
@@ -86,13 +103,15 @@ def train_sentences(
     sent = np.empty(longest, np.int64)
     loss = 0.0
     n_pred = 0
+    n_seen = 0
     for s in range(starts.shape[0] - 1):
         alpha = alpha_start + (alpha_end - alpha_start) * (starts[s] / total)
         n = 0
         for i in range(starts[s], starts[s + 1]):
-            w = ids[i]
-            if w < 0:
+            found = min(np.searchsorted(sorted_keys, keys[i]), last_key)
+            if sorted_keys[found] != keys[i]:
                 continue
+            w = sorted_rows[found]
             if keep_prob[w] < 1.0:
                 rnd = rnd * _LCG_MUL + _LCG_ADD
                 if (
@@ -116,11 +135,21 @@ def train_sentences(
                         continue
                     inp = syn0[sent[j]]
                     neu1e[:] = 0.0
+                    with_loss = n_seen % LOSS_EVERY == 0
+                    n_seen += 1
                     step_loss, rnd = _sgns_step(
-                        inp, syn1, word, cum_table, negative, alpha, rnd, neu1e
+                        inp,
+                        syn1,
+                        word,
+                        cum_table,
+                        negative,
+                        alpha,
+                        rnd,
+                        neu1e,
+                        with_loss,
                     )
                     loss += step_loss
-                    n_pred += 1
+                    n_pred += with_loss
                     for k in range(dim):
                         inp[k] += neu1e[k]
             else:
@@ -137,11 +166,13 @@ def train_sentences(
                 for k in range(dim):
                     neu1[k] *= scale
                 neu1e[:] = 0.0
+                with_loss = n_seen % LOSS_EVERY == 0
+                n_seen += 1
                 step_loss, rnd = _sgns_step(
-                    neu1, syn1, word, cum_table, negative, alpha, rnd, neu1e
+                    neu1, syn1, word, cum_table, negative, alpha, rnd, neu1e, with_loss
                 )
                 loss += step_loss
-                n_pred += 1
+                n_pred += with_loss
                 # as gensim's cbow_mean: each context word gets the whole error
                 for j in range(lo, hi):
                     if j != pos:

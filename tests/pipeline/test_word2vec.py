@@ -82,6 +82,19 @@ def test_table_is_ordered_by_frequency_and_respects_min_count_and_max_vocab():
     assert nlp.vocab.vectors.shape[0] == 2
 
 
+def test_context_windows_stop_at_line_breaks_and_sentence_starts():
+    nlp = train(make_nlp(), topic_corpus(50), epochs=1)
+    state = nlp.get_pipe("word2vec")._training_state()
+    doc = nlp.make_doc("cat dog  car\n\nbus  engine")
+    keys, starts = state.encode([doc, nlp.make_doc("horse cow")])
+    assert [nlp.vocab.strings[int(k)] for k in keys] == [
+        "cat", "dog", "car", "bus", "engine", "horse", "cow"
+    ]  # fmt: skip
+    assert starts.tolist() == [0, 3, 5, 7]
+    doc = Doc(nlp.vocab, words="cat dog car bus".split(), sent_starts=[1, 0, 1, 0])
+    assert state.encode([doc])[1].tolist() == [0, 2, 4]
+
+
 def test_counter_leaves_whitespace_out():
     nlp = spacy.blank("en")
     counter = KeyCounter(LOWER)
