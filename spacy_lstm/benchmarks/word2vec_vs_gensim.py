@@ -10,6 +10,14 @@ runs as its own command, timed whole (start-up and vocabulary scan included)
 with its peak RSS. Both vector sets are then scored by the same code
 (`spacy_lstm.vectors.evaluation`), and gensim's own evaluation of its vectors is
 printed too, as a check on ours. Prints one JSON line.
+
+gensim runs as `Word2Vec(corpus_file=...)`; --gensim-iterable also runs it on
+`LineSentence(corpus)`. The two differ in their learning rate: with corpus_file
+each worker measures its progress against the whole corpus, so within an epoch
+the rate falls only 1/workers of an epoch's share, and it ends near
+alpha x (1 - 1/workers) / epochs (0.0025 with 2 workers and 5 epochs) instead of
+min_alpha. The iterable run has the linear schedule that
+word2vec.c, gensim's iterable mode and spacy-lstm use.
 """
 
 import argparse
@@ -34,8 +42,12 @@ CONFIG = Path(__file__).parent.parent.parent / "configs" / "word2vec.cfg"
 GENSIM_SCRIPT = """
 import json, sys
 from gensim.models import Word2Vec
-corpus, out, sg, epochs, threads, similarity, analogies = sys.argv[1:8]
-model = Word2Vec(corpus_file=corpus, sg=int(sg), epochs=int(epochs),
+from gensim.models.word2vec import LineSentence
+corpus, out, sg, epochs, threads, similarity, analogies, mode = sys.argv[1:9]
+data = {"corpus_file": corpus}
+if mode == "iterable":
+    data = {"sentences": LineSentence(corpus)}
+model = Word2Vec(**data, sg=int(sg), epochs=int(epochs),
                  workers=int(threads), vector_size=100, window=5, negative=5,
                  sample=1e-3, min_count=5, alpha=0.025, min_alpha=0.0001, seed=1)
 model.wv.save_word2vec_format(out, binary=True)
@@ -82,6 +94,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--output", type=Path, default=Path("training/word2vec_bench"))
     parser.add_argument("--skip-gensim", action="store_true")
+    parser.add_argument("--gensim-iterable", action="store_true")
     args = parser.parse_args()
     args.output.mkdir(parents=True, exist_ok=True)
     with args.corpus.open(encoding="utf8") as file_:
@@ -94,14 +107,17 @@ def main() -> None:
         "architecture": args.architecture,
         "threads": args.threads,
     }
-    if not args.skip_gensim:
-        out = args.output / f"gensim-{args.architecture}.bin"
+    modes = [] if args.skip_gensim else ["corpus_file"]
+    if args.gensim_iterable:
+        modes.append("iterable")
+    for mode in modes:
+        out = args.output / f"gensim-{mode}-{args.architecture}.bin"
         seconds, rss, stdout = run_timed(
             [sys.executable, "-c", GENSIM_SCRIPT, str(args.corpus), str(out),
              str(int(args.architecture == "skipgram")), str(args.epochs),
-             str(args.threads), str(args.similarity), str(args.analogies)]
+             str(args.threads), str(args.similarity), str(args.analogies), mode]
         )  # fmt: skip
-        result["gensim"] = {
+        result["gensim" if mode == "corpus_file" else "gensim_iterable"] = {
             "seconds": round(seconds, 1),
             "words_per_second": round(n_words * args.epochs / seconds),
             "peak_rss_mb": rss,
