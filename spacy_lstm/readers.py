@@ -22,6 +22,7 @@ def create_corpus_reader(
     limit: int = 0,
     augmenter: Optional[Callable] = None,
     n_sents: int = 10,
+    gold_tokens: bool = False,
 ) -> Callable[[Language], Iterable[Example]]:
     """Read training data from a CoNLL-U file, or from what spacy.Corpus.v1
     reads (a .spacy file or a directory of them).
@@ -35,6 +36,10 @@ def create_corpus_reader(
     limit (int): Read at most this many docs (0 for no limit).
     augmenter (Optional[Callable]): A data augmenter, as in spacy.Corpus.v1.
     n_sents (int): Sentences per doc when reading CoNLL-U.
+    gold_tokens (bool): Give the pipeline the gold words instead of tokenizing
+        the text, keeping the docs whole (unlike gold_preproc). Every gold
+        token then trains the parser, as it is scored on gold words; with
+        spaCy's tokens, the ones that do not align with the treebank's are lost.
     RETURNS (Callable[[Language], Iterable[Example]]): The corpus.
     """
     if path is None:
@@ -54,15 +59,19 @@ def create_corpus_reader(
         limit=limit,
         augmenter=augmenter,
         n_sents=n_sents,
+        gold_tokens=gold_tokens,
     )
 
 
 class ConlluCorpus(Corpus):
     """spaCy's Corpus, extended to read a CoNLL-U file."""
 
-    def __init__(self, path: Path, *, n_sents: int = 10, **kwargs) -> None:
+    def __init__(
+        self, path: Path, *, n_sents: int = 10, gold_tokens: bool = False, **kwargs
+    ) -> None:
         super().__init__(path, **kwargs)
         self.n_sents = n_sents
+        self.gold_tokens = gold_tokens
         self._converted: Optional[DocBin] = None  # converted once, reused each epoch
 
     def __call__(self, nlp: Language) -> Iterator[Example]:
@@ -79,6 +88,12 @@ class ConlluCorpus(Corpus):
             examples = self.make_examples(nlp, ref_docs)
         for example in examples:
             yield from self.augmenter(nlp, example)  # type: ignore[misc]
+
+    def _make_example(
+        self, nlp: Language, reference: Doc, gold_preproc: bool
+    ) -> Example:
+        # spaCy's gold_preproc path builds the doc from the gold words
+        return super()._make_example(nlp, reference, gold_preproc or self.gold_tokens)
 
     def read_conllu(self, vocab: Vocab) -> Iterator[Doc]:
         if self._converted is None:

@@ -130,3 +130,11 @@ def test_plain_text_bad_input(tmp_path):
     assert read_text(empty) == []
     with pytest.raises(ValueError, match="doc_words"):
         read_text(empty, doc_words=0)
+
+
+def test_gold_tokens_keep_docs_whole_with_the_treebank_words():
+    examples = read(CORPUS / "train.conllu", n_sents=10, gold_tokens=True)
+    assert len(examples) == 3
+    for eg in examples:
+        assert [t.text for t in eg.predicted] == [t.text for t in eg.reference]
+        assert not eg.predicted.has_annotation("SENT_START")
