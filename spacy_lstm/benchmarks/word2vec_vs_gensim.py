@@ -91,7 +91,10 @@ def main() -> None:
         "--architecture", choices=["skipgram", "cbow"], default="skipgram"
     )
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2, help="gensim's workers")
+    parser.add_argument(
+        "--spacy-threads", type=int, default=0, help="word2vec threads (0: default)"
+    )
     parser.add_argument("--output", type=Path, default=Path("training/word2vec_bench"))
     parser.add_argument("--skip-gensim", action="store_true")
     parser.add_argument("--gensim-iterable", action="store_true")
@@ -105,7 +108,8 @@ def main() -> None:
         "corpus_words": n_words,
         "epochs": args.epochs,
         "architecture": args.architecture,
-        "threads": args.threads,
+        "gensim_workers": args.threads,
+        "spacy_threads": args.spacy_threads,
     }
     modes = [] if args.skip_gensim else ["corpus_file"]
     if args.gensim_iterable:
@@ -130,7 +134,7 @@ def main() -> None:
          "--paths.train", str(args.corpus), "--paths.dev", str(args.corpus),
          "--paths.similarity", str(args.similarity),
          "--corpora.train.pretokenized", "true",
-         "--components.word2vec.threads", str(args.threads),
+         "--components.word2vec.threads", str(args.spacy_threads),
          "--components.word2vec.model.architecture", args.architecture,
          "--components.word2vec.model.epochs", str(args.epochs)]
     )  # fmt: skip
