@@ -18,3 +18,20 @@ def test_encoder_speed_batches():
     lengths = synthetic_doc_lengths(20, n_sents=2)
     batches = make_batches(lengths, batch_words=100, width=4)
     assert sum(len(X) for batch in batches for X in batch) == sum(lengths)
+
+
+def test_plain_torch_lm_recipe_runs(tmp_path, monkeypatch, capsys):
+    import json
+    import sys
+
+    from spacy_lstm.benchmarks import lm_plain_torch
+
+    text = "the cat sat on the mat\nthe dog sat on the log\n" * 20
+    (tmp_path / "train.txt").write_text(text, encoding="utf8")
+    (tmp_path / "valid.txt").write_text("the cat sat on the log\n" * 5, encoding="utf8")
+    settings = ["--width", "8", "--batch-size", "2", "--bptt", "5", "--minutes", "0.002"]
+    args = ["x", str(tmp_path / "train.txt"), str(tmp_path / "valid.txt"), *settings]
+    monkeypatch.setattr(sys, "argv", args)
+    lm_plain_torch.main()
+    result = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert result["epoch"] == 1 and result["valid_ppl"] > 1

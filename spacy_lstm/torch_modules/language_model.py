@@ -1,0 +1,93 @@
+"""A recurrent language model in plain PyTorch: embeddings, a stack of
+unidirectional RNN layers, and a softmax over the vocabulary."""
+
+from typing import List, Optional, Tuple, Union
+
+import torch
+from torch import nn
+
+from .rnn import CELLS
+
+State = Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]
+
+
+class RNNLanguageModel(nn.Module):
+    """Predicts each next token from the ones before it.
+
+    n_vocab (int): Vocabulary size, special tokens included.
+    width (int): Embedding and hidden width (one width, so that the input and
+        output embeddings can be tied).
+    depth (int): Recurrent layers.
+    cell (str): "lstm", "gru" or "rnn".
+    dropout (float): Dropout on the embeddings, between layers and on the
+        output (variational dropout and weight-drop are not used).
+    tie (bool): Share the input embeddings with the output softmax
+        (Press & Wolf 2017; Inan et al. 2017): fewer parameters, lower
+        perplexity.
+    cutoffs (Optional[List[int]]): Use an adaptive softmax (Grave et al. 2017)
+        with these frequency-rank cutoffs, for large vocabularies. Token ids
+        must then be ordered by frequency. Not tied.
+    """
+
+    def __init__(
+        self,
+        n_vocab: int,
+        width: int = 200,
+        depth: int = 2,
+        cell: str = "lstm",
+        dropout: float = 0.2,
+        tie: bool = True,
+        cutoffs: Optional[List[int]] = None,
+    ) -> None:
+        super().__init__()
+        if cell not in CELLS:
+            raise ValueError(
+                f"Unknown recurrent cell {cell!r}: expected one of {sorted(CELLS)}."
+            )
+        self.embed = nn.Embedding(n_vocab, width)
+        self.dropout = nn.Dropout(dropout)
+        self.rnn = CELLS[cell](
+            width, width, num_layers=depth, dropout=dropout if depth > 1 else 0.0,
+            batch_first=True,
+        )  # fmt: skip
+        self.adaptive: Optional[nn.AdaptiveLogSoftmaxWithLoss] = None
+        self.decoder: Optional[nn.Linear] = None
+        if cutoffs:
+            self.adaptive = nn.AdaptiveLogSoftmaxWithLoss(
+                width, n_vocab, cutoffs=list(cutoffs), div_value=4.0
+            )
+        else:
+            self.decoder = nn.Linear(width, n_vocab)
+            if tie:
+                self.decoder.weight = self.embed.weight
+        nn.init.uniform_(self.embed.weight, -0.1, 0.1)
+
+    def forward(
+        self, ids: torch.Tensor, state: Optional[State] = None
+    ) -> Tuple[torch.Tensor, State]:
+        """ids (batch, steps) -> hidden outputs (batch, steps, width) and the
+        final recurrent state, to carry into the next segment."""
+        output, state = self.rnn(self.dropout(self.embed(ids)), state)
+        return self.dropout(output), state
+
+    def loss(self, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Summed negative log-likelihood (nats) of the targets."""
+        hidden, targets = hidden.reshape(-1, hidden.shape[-1]), targets.reshape(-1)
+        if self.adaptive is not None:
+            return -self.adaptive(hidden, targets).output.sum()
+        logits = self.decoder(hidden)  # type: ignore[misc]
+        return nn.functional.cross_entropy(logits, targets, reduction="sum")
+
+    def log_probs(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Log-probabilities over the vocabulary, (..., n_vocab)."""
+        if self.adaptive is not None:
+            flat = self.adaptive.log_prob(hidden.reshape(-1, hidden.shape[-1]))
+            return flat.view(*hidden.shape[:-1], -1)
+        return torch.log_softmax(self.decoder(hidden), dim=-1)  # type: ignore[misc]
+
+
+def detach_state(state: State) -> State:
+    """Cut the graph between segments (truncated backpropagation through time)."""
+    if isinstance(state, tuple):
+        return tuple(part.detach() for part in state)  # type: ignore[return-value]
+    return state.detach()
