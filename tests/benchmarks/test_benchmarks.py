@@ -29,7 +29,7 @@ def test_plain_torch_lm_recipe_runs(tmp_path, monkeypatch, capsys):
     text = "the cat sat on the mat\nthe dog sat on the log\n" * 20
     (tmp_path / "train.txt").write_text(text, encoding="utf8")
     (tmp_path / "valid.txt").write_text("the cat sat on the log\n" * 5, encoding="utf8")
-    settings = ["--width", "8", "--batch-size", "2", "--bptt", "5", "--minutes", "0.002"]
+    settings = ["--width", "8", "--batch-size", "2", "--bptt", "5", "--minutes", "0.01"]
     args = ["x", str(tmp_path / "train.txt"), str(tmp_path / "valid.txt"), *settings]
     monkeypatch.setattr(sys, "argv", args)
     lm_plain_torch.main()
