@@ -34,3 +34,20 @@ def test_spacy_train_word2vec_runs_the_planned_epochs(tmp_path):
     assert w2v.model.attrs["words_trained"] == w2v.model.attrs["planned_words"] > 0
     assert nlp.vocab.vectors.shape[1] == 100
     assert nlp("Maria")[0].has_vector
+
+
+def test_spacy_train_parser_with_word2vec_vectors(tmp_path, word2vec_pipeline):
+    overrides = {
+        "paths.vectors": str(word2vec_pipeline),
+        "training.max_steps": 20,
+        "training.eval_frequency": 10,
+    }
+    train(ROOT / "configs" / "parser_vectors.cfg", tmp_path, overrides=overrides)
+    nlp = spacy.load(tmp_path / "model-last")
+    vectors = spacy.load(word2vec_pipeline).vocab.vectors
+    assert nlp.vocab.vectors.shape == vectors.shape
+    # keyed by LOWER again after loading, as the static vectors were trained
+    assert nlp.vocab.vectors.attr == vectors.attr
+    assert nlp("Maria")[0].has_vector
+    doc = nlp("I saw a girl with a telescope.")
+    assert doc.has_annotation("DEP")
