@@ -263,3 +263,108 @@ class PlainTextCorpus:
                 words = line.split()
                 for start in range(0, len(words), self.max_words):
                     yield " ".join(words[start : start + self.max_words])
+
+
+EOS = "<eos>"
+
+
+@registry.readers("spacy-lstm.LMStream.v1")
+def create_lm_stream_reader(
+    path: Optional[Path],
+    level: str = "word",
+    streams: int = 20,
+    window: int = 35,
+    limit: int = 0,
+) -> Callable[[Language], Iterable[Example]]:
+    """Read a text as one stream of tokens for language modelling, cut into
+    `streams` parallel streams and those into windows of `window` tokens.
+
+    Truncated backpropagation through time carries the recurrent state from a
+    window to the next one of the same stream. spaCy's loop keeps the reader's
+    order when the corpus is streamed (max_epochs = -1), so the reader yields
+    window 0 of every stream, then window 1 of every stream, and so on; a
+    batcher of `streams` docs (spacy.batch_by_sequence.v1) then gives every
+    update the next window of each stream. Each doc holds window + 1 tokens
+    (the last is the first of the next window: the final target) and knows its
+    place in `doc.user_data["lm_window"]` as (stream, window).
+
+    path (Path): A UTF-8 text file.
+    level (str): "word": whitespace-separated tokens with <eos> after each line
+        (the Penn Treebank LM format, where <unk> stays one token); "char": the
+        file's characters, newlines included.
+    streams (int): Parallel streams (the batch size of the recipe).
+    window (int): Tokens per window (the BPTT length).
+    limit (int): Read at most this many lines (0 for no limit).
+    """
+    if path is None:
+        raise ValueError("spacy-lstm.LMStream.v1 has no path. Set --paths.train.")
+    path = ensure_path(path)
+    if not path.is_file():
+        raise ValueError(f"Text corpus is not a file: {path}")
+    if level not in ("word", "char"):
+        raise ValueError(f"level must be 'word' or 'char', got {level!r}.")
+    for name, value in (("streams", streams), ("window", window)):
+        if value < 1:
+            raise ValueError(f"{name} must be at least 1, got {value}.")
+    return LMStreamCorpus(
+        path, level=level, streams=streams, window=window, limit=limit
+    )
+
+
+class LMStreamCorpus:
+    def __init__(
+        self, path: Path, *, level: str, streams: int, window: int, limit: int
+    ) -> None:
+        self.path = path
+        self.level = level
+        self.streams = streams
+        self.window = window
+        self.limit = limit
+        self._tokens: Optional[List[str]] = None  # read once, reused each epoch
+
+    def tokens(self) -> List[str]:
+        if self._tokens is None:
+            tokens: List[str] = []
+            with self.path.open("rb") as file_:
+                raw = file_.read()
+            try:
+                text = raw.decode("utf8")
+            except UnicodeDecodeError as err:
+                line = raw[: err.start].count(b"\n") + 1
+                raise ValueError(
+                    f"{self.path}, line {line}: not valid UTF-8 (byte {err.start})."
+                ) from None
+            text_lines = text.splitlines(keepends=True)
+            if self.limit:
+                text_lines = text_lines[: self.limit]
+            if self.level == "char":
+                tokens = list("".join(text_lines))
+            else:
+                for line in text_lines:
+                    words = line.split()
+                    if words:
+                        tokens.extend(words)
+                        tokens.append(EOS)
+            self._tokens = tokens
+        return self._tokens
+
+    def __call__(self, nlp: Language) -> Iterator[Example]:
+        tokens = self.tokens()
+        length = (len(tokens) - 1) // self.streams  # targets per stream
+        n_windows = length // self.window
+        if n_windows == 0:
+            raise ValueError(
+                f"{self.path} has {len(tokens):,} tokens, fewer than streams x window "
+                f"+ 1 = {self.streams * self.window + 1:,}: lower streams or window."
+            )
+        for k in range(n_windows):
+            for s in range(self.streams):
+                start = s * length + k * self.window
+                words = tokens[start : start + self.window + 1]
+                doc = Doc(nlp.vocab, words=words, spaces=self._spaces(words))
+                doc.user_data["lm_window"] = (s, k)
+                yield Example(doc, doc)
+
+    def _spaces(self, words: List[str]) -> List[bool]:
+        # chars are the text itself; words are separated by spaces
+        return [self.level == "word"] * len(words)

@@ -40,6 +40,8 @@ BUILD_ARGS = {
     "spacy-lstm.Corpus.v1": lambda: {"path": "corpus/ud/dev.conllu"},
     "spacy-lstm.PlainText.v1": lambda: {"path": "corpus/text/sample.txt"},
     "spacy-lstm.Word2Vec.v1": lambda: {},
+    "spacy-lstm.LSTMLanguageModel.v1": lambda: {"width": 8, "depth": 1},
+    "spacy-lstm.LMStream.v1": lambda: {"path": "corpus/text/sample.txt"},
     "spacy-lstm.word2vec_scorer.v1": lambda: {
         "similarity": "corpus/text/similarity.tsv"
     },

@@ -51,3 +51,13 @@ def test_spacy_train_parser_with_word2vec_vectors(tmp_path, word2vec_pipeline):
     assert nlp("Maria")[0].has_vector
     doc = nlp("I saw a girl with a telescope.")
     assert doc.has_annotation("DEP")
+
+
+@pytest.mark.parametrize("config", ["lm_word.cfg", "lm_char.cfg"])
+def test_spacy_train_language_model(config, tmp_path):
+    overrides = {"training.max_steps": 20, "training.eval_frequency": 10}
+    train(ROOT / "configs" / config, tmp_path, overrides=overrides)
+    nlp = spacy.load(tmp_path / "model-last")
+    doc = nlp("She always had a passion for cooking.")
+    assert doc._.perplexity > 1
+    assert nlp.meta["performance"]["lm_ppl"] > 1

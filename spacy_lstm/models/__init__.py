@@ -1,5 +1,11 @@
 from .biaffine import build_biaffine_parser
 from .encoder import build_bilstm_encoder
+from .language_model import build_lstm_language_model
 from .word2vec import build_word2vec
 
-__all__ = ["build_biaffine_parser", "build_bilstm_encoder", "build_word2vec"]
+__all__ = [
+    "build_biaffine_parser",
+    "build_bilstm_encoder",
+    "build_lstm_language_model",
+    "build_word2vec",
+]

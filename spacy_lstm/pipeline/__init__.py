@@ -1,4 +1,12 @@
+from .language_model import LanguageModel, make_language_model
 from .parser import BiaffineDependencyParser, make_parser
 from .word2vec import Word2Vec, make_word2vec
 
-__all__ = ["BiaffineDependencyParser", "Word2Vec", "make_parser", "make_word2vec"]
+__all__ = [
+    "BiaffineDependencyParser",
+    "LanguageModel",
+    "Word2Vec",
+    "make_language_model",
+    "make_parser",
+    "make_word2vec",
+]

@@ -303,7 +303,7 @@ class Word2Vec(TrainablePipe):
                     alpha_start + (alpha_end - alpha_start) * lo / len(keys),
                     alpha_start + (alpha_end - alpha_start) * hi / len(keys),
                     seed,
-                )  # fmt: skip
+                )
             )
         attrs["words_trained"] = done + len(keys)
 

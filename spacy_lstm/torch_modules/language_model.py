@@ -1,6 +1,7 @@
 """A recurrent language model in plain PyTorch: embeddings, a stack of
 unidirectional RNN layers, and a softmax over the vocabulary."""
 
+import io
 from typing import List, Optional, Tuple, Union
 
 import torch
@@ -40,6 +41,10 @@ class RNNLanguageModel(nn.Module):
         cutoffs: Optional[List[int]] = None,
     ) -> None:
         super().__init__()
+        self.config = dict(
+            n_vocab=n_vocab, width=width, depth=depth, cell=cell, dropout=dropout,
+            tie=tie, cutoffs=list(cutoffs) if cutoffs else None,
+        )  # fmt: skip
         if cell not in CELLS:
             raise ValueError(
                 f"Unknown recurrent cell {cell!r}: expected one of {sorted(CELLS)}."
@@ -84,6 +89,23 @@ class RNNLanguageModel(nn.Module):
             flat = self.adaptive.log_prob(hidden.reshape(-1, hidden.shape[-1]))
             return flat.view(*hidden.shape[:-1], -1)
         return torch.log_softmax(self.decoder(hidden), dim=-1)  # type: ignore[misc]
+
+
+def serialize_language_model(module: RNNLanguageModel) -> bytes:
+    """Weights and constructor arguments: the vocabulary size is only known
+    after initialize, so loading rebuilds the module from them."""
+    buffer = io.BytesIO()
+    torch.save({"config": module.config, "state": module.state_dict()}, buffer)
+    return buffer.getvalue()
+
+
+def deserialize_language_model(
+    module: RNNLanguageModel, data: bytes, device: torch.device
+) -> RNNLanguageModel:
+    saved = torch.load(io.BytesIO(data), map_location=device, weights_only=True)
+    restored = RNNLanguageModel(**saved["config"])
+    restored.load_state_dict(saved["state"])
+    return restored.to(device)
 
 
 def detach_state(state: State) -> State:

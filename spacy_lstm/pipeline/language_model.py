@@ -1,0 +1,343 @@
+"""lstm_lm: a recurrent language model component (word or character level).
+
+It annotates each token with its surprisal, -log2 p(token | the tokens before
+it in the doc), in bits, and each doc with its perplexity, 2 ** (mean surprisal
+per token). The first token is predicted after <eos>, the sentence boundary.
+"""
+
+import math
+from collections import Counter
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
+
+import numpy
+import srsly
+import torch
+from spacy import util
+from spacy.language import Language
+from spacy.pipeline import TrainablePipe
+from spacy.tokens import Doc, Token
+from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.vocab import Vocab
+from thinc.api import Config, Model, Optimizer
+
+from ..models.language_model import set_vocab_size, torch_module
+from ..readers import EOS
+from ..torch_modules.language_model import detach_state
+
+UNK = "<unk>"
+SPECIALS = [UNK, EOS]
+KEYS = ("ORTH", "LOWER", "NORM")
+LOG2 = math.log(2)
+
+default_model_config = """
+[model]
+@architectures = "spacy-lstm.LSTMLanguageModel.v1"
+width = 200
+depth = 2
+cell = "lstm"
+dropout = 0.2
+tie = true
+adaptive_cutoffs = null
+"""
+DEFAULT_LM_MODEL = Config().from_str(default_model_config)["model"]
+
+
+@Language.factory(
+    "lstm_lm",
+    assigns=["doc._.lm_surprisal"],
+    default_config={
+        "model": DEFAULT_LM_MODEL,
+        "level": "word",
+        "key": "ORTH",
+        "max_vocab": 50000,
+        "min_freq": 1,
+        "grad_clip": 0.25,
+    },
+    default_score_weights={"lm_acc": 1.0, "lm_ppl": None},
+)
+def make_language_model(
+    nlp: Language,
+    name: str,
+    model: Model,
+    level: str,
+    key: str,
+    max_vocab: int,
+    min_freq: int,
+    grad_clip: float,
+) -> "LanguageModel":
+    """A language model over words or characters.
+
+    level (str): "word" or "char".
+    key (str): For words, the token attribute that names them: ORTH, LOWER
+        or NORM.
+    max_vocab (int): Keep at most this many of the most frequent words or
+        characters (the rest are <unk>).
+    min_freq (int): Leave out words seen fewer times in training.
+    grad_clip (float): Clip the gradient's global norm to this (0: off).
+    """
+    return LanguageModel(
+        nlp.vocab, model, name, level=level, key=key, max_vocab=max_vocab,
+        min_freq=min_freq, grad_clip=grad_clip,
+    )  # fmt: skip
+
+
+def _surprisal_of(token: Token) -> float:
+    values = token.doc._.lm_surprisal
+    return float(values[token.i]) if values is not None else None
+
+
+def _perplexity_of(doc: Doc) -> Optional[float]:
+    values = doc._.lm_surprisal
+    if values is None or len(values) == 0:
+        return None
+    return float(2.0 ** numpy.mean(values))
+
+
+Doc.set_extension("lm_surprisal", default=None, force=True)
+Token.set_extension("surprisal", getter=_surprisal_of, force=True)
+Doc.set_extension("perplexity", getter=_perplexity_of, force=True)
+
+
+class LanguageModel(TrainablePipe):
+    def __init__(
+        self,
+        vocab: Vocab,
+        model: Model,
+        name: str = "lstm_lm",
+        *,
+        level: str = "word",
+        key: str = "ORTH",
+        max_vocab: int = 50000,
+        min_freq: int = 1,
+        grad_clip: float = 0.25,
+    ) -> None:
+        if level not in ("word", "char"):
+            raise ValueError(f"lstm_lm level must be 'word' or 'char', got {level!r}.")
+        if key not in KEYS:
+            raise ValueError(f"lstm_lm key must be one of {KEYS}, got {key!r}.")
+        if max_vocab < 1 or min_freq < 1:
+            raise ValueError("lstm_lm max_vocab and min_freq must be at least 1.")
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+        self.cfg = {
+            "level": level, "key": key, "max_vocab": max_vocab,
+            "min_freq": min_freq, "grad_clip": grad_clip, "tokens": [],
+        }  # fmt: skip
+        self._index: Dict[str, int] = {}
+        self._state: Optional[Tuple[List[int], object]] = None
+
+    @property
+    def tokens(self) -> List[str]:
+        """The vocabulary, special tokens first, then by frequency."""
+        return self.cfg["tokens"]
+
+    # --- ids ---------------------------------------------------------------
+    def _token_index(self) -> Dict[str, int]:
+        if len(self._index) != len(self.tokens):
+            self._index = {token: i for i, token in enumerate(self.tokens)}
+        return self._index
+
+    def _units(self, doc: Doc) -> List[str]:
+        """What the model predicts: the doc's words, or its characters."""
+        if self.cfg["level"] == "char":
+            return list(doc.text)
+        attr = self.cfg["key"].lower() + "_"
+        return [getattr(token, attr) if not token.is_space else EOS for token in doc]
+
+    def _ids(self, units: List[str]) -> List[int]:
+        index = self._token_index()
+        unk = index[UNK]
+        return [index.get(unit, unk) for unit in units]
+
+    # --- training ----------------------------------------------------------
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp: Optional[Language] = None,
+        corpus: Optional[str] = None,
+    ) -> None:
+        """Build the vocabulary from the training data and size the model.
+
+        corpus (Optional[str]): A corpus in the config, e.g. "corpora.train",
+            to build the vocabulary from: spacy train passes only 100 examples
+            to initialize when the corpus is streamed."""
+        validate_get_examples(get_examples, "LanguageModel.initialize")
+        if corpus is not None:
+            if nlp is None:
+                raise ValueError(
+                    "lstm_lm: initialize(corpus=...) needs the nlp object."
+                )
+            reader = util.resolve_dot_names(nlp.config.interpolate(), [corpus])[0]
+            get_examples = lambda: reader(nlp)  # noqa: E731
+        counts: Counter = Counter()
+        for eg in get_examples():
+            counts.update(self._units(eg.reference))
+        for special in SPECIALS:
+            counts.pop(special, None)
+        if not counts:
+            raise ValueError("lstm_lm: the training corpus has no tokens.")
+        kept = [
+            unit
+            for unit, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            if count >= self.cfg["min_freq"]
+        ][: self.cfg["max_vocab"] - len(SPECIALS)]
+        self.cfg["tokens"] = SPECIALS + kept
+        set_vocab_size(self.model, len(self.tokens))
+        self._state = None
+
+    def update(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd: Optional[Optimizer] = None,
+        losses: Optional[Dict[str, float]] = None,
+    ) -> Dict[str, float]:
+        """One window of truncated backpropagation through time per example.
+        Examples from spacy-lstm.LMStream.v1 continue the recurrent state of
+        the previous update's window of the same stream; others start fresh.
+        Dropout is the model's own (`dropout`), not spaCy's."""
+        if losses is None:
+            losses = {}
+        losses.setdefault(self.name, 0.0)
+        examples = list(examples)
+        validate_examples(examples, "LanguageModel.update")
+        if not self.tokens:
+            raise ValueError("lstm_lm is not initialized: run nlp.initialize() first.")
+        rows = [self._ids(self._units(eg.reference)) for eg in examples]
+        length = min(len(row) for row in rows) if rows else 0
+        if length < 2:
+            return losses
+        module = torch_module(self.model)
+        device = next(module.parameters()).device
+        ids = torch.tensor([row[:length] for row in rows], device=device)
+        places = [eg.reference.user_data.get("lm_window") for eg in examples]
+        state = self._carried_state(places)
+        module.train()
+        hidden, new_state = module(ids[:, :-1], state)
+        loss = module.loss(hidden, ids[:, 1:]) / ids[:, 1:].numel()
+        loss.backward()
+        if self.cfg["grad_clip"]:
+            torch.nn.utils.clip_grad_norm_(module.parameters(), self.cfg["grad_clip"])
+        self._state = (places, detach_state(new_state))
+        losses[self.name] += float(loss.detach())
+        if sgd not in (None, False):
+            self.finish_update(sgd)
+        return losses
+
+    def _carried_state(self, places: List):
+        """The previous update's final state, if this batch continues it."""
+        if self._state is None or None in places:
+            return None
+        previous, state = self._state
+        if len(previous) != len(places) or None in previous:
+            return None
+        if all(s == ps and k == pk + 1 for (s, k), (ps, pk) in zip(places, previous)):
+            return state
+        return None
+
+    def get_loss(self, examples, scores):
+        raise NotImplementedError("lstm_lm computes its loss inside update().")
+
+    # --- applying ----------------------------------------------------------
+    def predict(self, docs: Iterable[Doc]) -> List[numpy.ndarray]:
+        """Per-token surprisal in bits for each doc."""
+        return [self._surprisal(doc) for doc in docs]
+
+    def set_annotations(self, docs: Iterable[Doc], surprisals) -> None:
+        for doc, values in zip(docs, surprisals):
+            doc._.lm_surprisal = values
+
+    def _unit_surprisal(self, ids: List[int]) -> numpy.ndarray:
+        """Bits for each id, given <eos> before the first and the state across."""
+        module = torch_module(self.model)
+        device = next(module.parameters()).device
+        module.eval()
+        eos = self._token_index()[EOS]
+        context = torch.tensor([[eos] + ids[:-1]], device=device)
+        targets = torch.tensor(ids, device=device)
+        out = numpy.zeros(len(ids), dtype="float32")
+        state = None
+        step = 4096  # bounded memory for long docs: the state carries over
+        with torch.no_grad():
+            for start in range(0, len(ids), step):
+                hidden, state = module(context[:, start : start + step], state)
+                log_probs = module.log_probs(hidden)[0]
+                chosen = log_probs.gather(1, targets[start : start + step, None])
+                out[start : start + step] = (-chosen[:, 0] / LOG2).cpu().numpy()
+        return out
+
+    def _surprisal(self, doc: Doc) -> numpy.ndarray:
+        if not self.tokens:
+            raise ValueError("lstm_lm is not initialized: run nlp.initialize() first.")
+        if len(doc) == 0:
+            return numpy.zeros(0, dtype="float32")
+        units = self._units(doc)
+        bits = self._unit_surprisal(self._ids(units))
+        if self.cfg["level"] == "word":
+            return bits
+        # a token's surprisal is the sum over its characters (whitespace after
+        # it goes to the token)
+        per_token = numpy.zeros(len(doc), dtype="float32")
+        ends = numpy.array([t.idx + len(t.text_with_ws) for t in doc])
+        char_token = numpy.searchsorted(ends, numpy.arange(len(units)), side="right")
+        numpy.add.at(per_token, numpy.minimum(char_token, len(doc) - 1), bits)
+        return per_token
+
+    # --- scores ------------------------------------------------------------
+    def score(self, examples: Iterable[Example], **kwargs) -> Dict[str, float]:
+        """lm_ppl: perplexity over the examples' tokens (natural log, as
+        published); lm_acc: how often the most likely next token is right.
+        Windows of the same stream (spacy-lstm.LMStream.v1) carry the state."""
+        module = torch_module(self.model)
+        device = next(module.parameters()).device
+        module.eval()
+        nll, correct, count = 0.0, 0, 0
+        states: Dict = {}
+        with torch.no_grad():
+            for eg in examples:
+                ids = self._ids(self._units(eg.reference))
+                place = eg.reference.user_data.get("lm_window")
+                if place is None:  # a doc on its own: predicted after <eos>
+                    ids = [self._token_index()[EOS]] + ids
+                    state = None
+                else:
+                    state = states.get(place[0])
+                if len(ids) < 2:
+                    continue
+                x = torch.tensor([ids], device=device)
+                hidden, new_state = module(x[:, :-1], state)
+                if place is not None:
+                    states[place[0]] = new_state
+                log_probs = module.log_probs(hidden)[0]
+                targets = x[0, 1:]
+                nll -= float(log_probs.gather(1, targets[:, None]).sum())
+                correct += int((log_probs.argmax(dim=1) == targets).sum())
+                count += len(targets)
+        if not count:
+            return {"lm_ppl": None, "lm_acc": None}
+        return {"lm_ppl": math.exp(nll / count), "lm_acc": correct / count}
+
+    # --- serialization -----------------------------------------------------
+    def from_disk(self, path: Path, *, exclude: Iterable[str] = tuple()):
+        path = util.ensure_path(path)
+        for name in ("cfg", "model"):
+            if name not in exclude and not (path / name).exists():
+                raise ValueError(
+                    f"lstm_lm file is missing: {path / name}. Restore it or train "
+                    "the pipeline again."
+                )
+        try:
+            self.cfg.update(srsly.read_json(path / "cfg"))
+            super().from_disk(path, exclude=exclude)
+        except Exception as err:
+            raise ValueError(
+                f"Could not load lstm_lm from {path}: {path / 'model'} or "
+                f"{path / 'cfg'} is corrupt ({type(err).__name__}: {err})."
+            ) from err
+        self._index = {}
+        self._state = None
+        return self

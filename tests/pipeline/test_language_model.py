@@ -1,0 +1,127 @@
+import math
+
+import numpy
+import pytest
+import spacy
+from spacy.tokens import Doc
+from spacy.training import Example
+from spacy.util import registry
+
+from spacy_lstm.models.language_model import torch_module
+
+TEXT = "the cat sat on the mat\nthe dog ate the bone\n" * 30
+
+
+def make_nlp(level="word", cell="lstm", **model):
+    nlp = spacy.blank("en")
+    settings = {"width": 32, "depth": 1, "cell": cell, "dropout": 0.0}
+    settings.update(model)
+    nlp.add_pipe("lstm_lm", config={"level": level, "model": settings})
+    return nlp
+
+
+def stream(nlp, tmp_path, level="word", streams=2, window=10):
+    path = tmp_path / "text.txt"
+    path.write_text(TEXT, encoding="utf8")
+    reader = registry.get("readers", "spacy-lstm.LMStream.v1")(
+        path=path, level=level, streams=streams, window=window
+    )
+    return list(reader(nlp))
+
+
+def train(nlp, examples, streams=2, epochs=30):
+    nlp.initialize(lambda: examples)
+    optimizer = nlp.create_optimizer()
+    for _ in range(epochs):
+        for start in range(0, len(examples), streams):
+            nlp.update(examples[start : start + streams], sgd=optimizer)
+    return nlp
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_overfits_a_tiny_text(cell, tmp_path):
+    nlp = make_nlp(cell=cell)
+    examples = stream(nlp, tmp_path)
+    train(nlp, examples)
+    scores = nlp.get_pipe("lstm_lm").score(examples)
+    # "the" is followed by four words equally often: that much stays uncertain
+    assert scores["lm_ppl"] < 1.6, scores
+    doc = nlp(Doc(nlp.vocab, words="the cat sat on the mat".split()))
+    assert len(doc._.lm_surprisal) == 6
+    assert doc[2]._.surprisal < 0.5  # "sat" after "the cat"
+    assert doc._.perplexity == pytest.approx(2 ** numpy.mean(doc._.lm_surprisal))
+
+
+def test_char_level_counts_characters(tmp_path):
+    nlp = make_nlp(level="char")
+    examples = stream(nlp, tmp_path, level="char", window=20)
+    assert examples[0].reference.text == TEXT[:21]
+    train(nlp, examples, epochs=10)
+    lm = nlp.get_pipe("lstm_lm")
+    assert "\n" in lm.tokens and " " in lm.tokens
+    doc = nlp("the cat")
+    assert doc._.lm_surprisal.shape == (2,)
+
+
+def test_state_carries_to_the_next_window_of_the_same_stream(tmp_path):
+    nlp = make_nlp()
+    examples = stream(nlp, tmp_path)
+    assert [eg.reference.user_data["lm_window"] for eg in examples[:4]] == [
+        (0, 0), (1, 0), (0, 1), (1, 1)
+    ]  # fmt: skip
+    nlp.initialize(lambda: examples)
+    lm = nlp.get_pipe("lstm_lm")
+    lm.update(examples[:2])
+    assert lm._carried_state([(0, 1), (1, 1)]) is not None
+    assert lm._carried_state([(0, 2), (1, 2)]) is None
+    assert lm._carried_state([None, None]) is None
+
+
+def test_round_trip_is_exact(tmp_path):
+    nlp = train(make_nlp(), stream(make_nlp(), tmp_path), epochs=2)
+    doc = Doc(nlp.vocab, words="the dog sat on the bone".split())
+    expected = nlp(doc)._.lm_surprisal
+    nlp.to_disk(tmp_path / "lm")
+    loaded = spacy.load(tmp_path / "lm")
+    again = loaded(Doc(loaded.vocab, words="the dog sat on the bone".split()))
+    assert again._.lm_surprisal.tolist() == expected.tolist()
+    from_bytes = make_nlp().from_bytes(nlp.to_bytes())
+    doc = from_bytes(Doc(from_bytes.vocab, words="the dog sat on the bone".split()))
+    assert doc._.lm_surprisal.tolist() == expected.tolist()
+
+
+def test_bad_input(tmp_path):
+    nlp = make_nlp()
+    with pytest.raises(ValueError, match="not initialized"):
+        nlp("the cat")
+    with pytest.raises(ValueError, match="no tokens"):
+        nlp.initialize(lambda: [Example(Doc(nlp.vocab), Doc(nlp.vocab))])
+    nlp = train(make_nlp(), stream(make_nlp(), tmp_path), epochs=1)
+    assert nlp("")._.perplexity is None
+    doc = nlp("zebras 🙂 quantum")  # unknown words are <unk>
+    assert all(math.isfinite(t._.surprisal) for t in doc)
+    long_doc = nlp(Doc(nlp.vocab, words=["the", "cat"] * 50_000))
+    assert len(long_doc._.lm_surprisal) == 100_000
+    nlp.to_disk(tmp_path / "lm")
+    (tmp_path / "lm" / "lstm_lm" / "model").write_bytes(b"junk")
+    with pytest.raises(ValueError, match="corrupt"):
+        spacy.load(tmp_path / "lm")
+    (tmp_path / "lm" / "lstm_lm" / "cfg").unlink()
+    with pytest.raises(ValueError, match="file is missing"):
+        spacy.load(tmp_path / "lm")
+    short = tmp_path / "short.txt"
+    short.write_text("one two\n", encoding="utf8")
+    reader = registry.get("readers", "spacy-lstm.LMStream.v1")(path=short)
+    with pytest.raises(ValueError, match="fewer than streams x window"):
+        list(reader(nlp))
+    with pytest.raises(ValueError, match="level"):
+        make_nlp(level="byte")
+
+
+def test_torch_module_is_sized_to_the_vocabulary(tmp_path):
+    nlp = make_nlp()
+    examples = stream(nlp, tmp_path)
+    nlp.initialize(lambda: examples)
+    lm = nlp.get_pipe("lstm_lm")
+    assert lm.tokens[:2] == ["<unk>", "<eos>"]
+    assert torch_module(lm.model).embed.num_embeddings == len(lm.tokens)
