@@ -287,6 +287,86 @@ class LanguageModel(TrainablePipe):
         numpy.add.at(per_token, numpy.minimum(char_token, len(doc) - 1), bits)
         return per_token
 
+    # --- using the model -------------------------------------------------------
+    def suggest(self, doc: Doc, n: int = 5) -> List[Tuple[str, float]]:
+        """The n most likely next words (or characters) after the doc, with
+        their probabilities (<unk> left out)."""
+        log_probs = self._next_log_probs(self._ids(self._units(doc)))
+        probs = log_probs.exp()
+        probs[self._token_index()[UNK]] = 0.0
+        top = torch.topk(probs, min(n, len(self.tokens)))
+        return [(self.tokens[i], float(p)) for p, i in zip(top.values, top.indices)]
+
+    def fill_blank(
+        self,
+        doc: Doc,
+        blank: str = "___",
+        candidates: Optional[List[str]] = None,
+        n: int = 5,
+    ) -> List[Tuple[str, float]]:
+        """Rank fillers for the token `blank` by the probability of the whole
+        completed sentence (<eos> included), so the words after the blank count
+        too. Without candidates, the 50 likeliest words at the blank compete.
+        Returns the n best with their share of the candidates' probability."""
+        units = self._units(doc)
+        if self.cfg["level"] == "char" or blank not in units:
+            raise ValueError(
+                f"fill_blank needs a word-level model and a {blank!r} token."
+            )
+        at = units.index(blank)
+        if candidates is None:
+            candidates = [word for word, _ in self.suggest(doc[:at], n=50)]
+        scores = []
+        for word in candidates:
+            filled = units[:at] + [word] + units[at + 1 :] + [EOS]
+            scores.append(-float(self._unit_surprisal(self._ids(filled)).sum()))
+        shares = torch.softmax(torch.tensor(scores) * LOG2, dim=0).tolist()
+        ranked = sorted(zip(candidates, shares), key=lambda item: -item[1])
+        return ranked[:n]
+
+    def generate(
+        self,
+        prompt: Doc,
+        n_tokens: int = 20,
+        temperature: float = 1.0,
+        top_k: int = 0,
+        seed: int = 0,
+    ) -> List[str]:
+        """Sample n_tokens words (or characters) after the prompt. The same
+        seed gives the same text. top_k > 0 samples from the k likeliest only."""
+        if temperature <= 0:
+            raise ValueError(f"temperature must be positive, got {temperature}.")
+        module = torch_module(self.model)
+        device = next(module.parameters()).device
+        generator = torch.Generator().manual_seed(seed)
+        unk = self._token_index()[UNK]
+        ids = [self._token_index()[EOS]] + self._ids(self._units(prompt))
+        out: List[str] = []
+        module.eval()
+        with torch.no_grad():
+            hidden, state = module(torch.tensor([ids], device=device))
+            for _ in range(n_tokens):
+                logits = module.log_probs(hidden[:, -1:])[0, 0] / temperature
+                logits[unk] = -math.inf
+                if top_k > 0:
+                    kth = torch.topk(logits, min(top_k, len(logits))).values[-1]
+                    logits[logits < kth] = -math.inf
+                probs = torch.softmax(logits, dim=0).cpu()
+                next_id = int(torch.multinomial(probs, 1, generator=generator))
+                out.append(self.tokens[next_id])
+                step = torch.tensor([[next_id]], device=device)
+                hidden, state = module(step, state)
+        return out
+
+    def _next_log_probs(self, ids: List[int]) -> torch.Tensor:
+        module = torch_module(self.model)
+        device = next(module.parameters()).device
+        module.eval()
+        context = torch.tensor([[self._token_index()[EOS]] + ids], device=device)
+        with torch.no_grad():
+            hidden, _ = module(context)
+            return module.log_probs(hidden[:, -1:])[0, 0].cpu()
+
     # --- scores ------------------------------------------------------------
     def score(self, examples: Iterable[Example], **kwargs) -> Dict[str, float]:
         """lm_ppl: perplexity over the examples' tokens (natural log, as

@@ -85,6 +85,10 @@ def test_round_trip_is_exact(tmp_path):
     loaded = spacy.load(tmp_path / "lm")
     again = loaded(Doc(loaded.vocab, words="the dog sat on the bone".split()))
     assert again._.lm_surprisal.tolist() == expected.tolist()
+    prompt = Doc(nlp.vocab, words=["the"])
+    generated = nlp.get_pipe("lstm_lm").generate(prompt, n_tokens=10, seed=7)
+    prompt = Doc(loaded.vocab, words=["the"])
+    assert loaded.get_pipe("lstm_lm").generate(prompt, n_tokens=10, seed=7) == generated
     from_bytes = make_nlp().from_bytes(nlp.to_bytes())
     doc = from_bytes(Doc(from_bytes.vocab, words="the dog sat on the bone".split()))
     assert doc._.lm_surprisal.tolist() == expected.tolist()
@@ -125,3 +129,21 @@ def test_torch_module_is_sized_to_the_vocabulary(tmp_path):
     lm = nlp.get_pipe("lstm_lm")
     assert lm.tokens[:2] == ["<unk>", "<eos>"]
     assert torch_module(lm.model).embed.num_embeddings == len(lm.tokens)
+
+
+def test_suggestions_blanks_and_generation(tmp_path):
+    nlp = train(make_nlp(), stream(make_nlp(), tmp_path))
+    lm = nlp.get_pipe("lstm_lm")
+    words = lambda text: Doc(nlp.vocab, words=text.split())  # noqa: E731
+    assert lm.suggest(words("the cat"), n=1)[0][0] == "sat"
+    ranked = lm.fill_blank(words("the dog ___ the bone"), candidates=["sat", "ate"])
+    assert ranked[0][0] == "ate" and ranked[0][1] > 0.5
+    assert lm.fill_blank(words("the ___ sat on the mat"))[0][0] == "cat"
+    first = lm.generate(words("the"), n_tokens=8, seed=3)
+    assert first == lm.generate(words("the"), n_tokens=8, seed=3)
+    assert len(first) == 8 and "<unk>" not in first
+    assert lm.generate(words("zebras"), n_tokens=3, top_k=2)  # unknown prompt
+    with pytest.raises(ValueError, match="token"):
+        lm.fill_blank(words("no blank here"))
+    with pytest.raises(ValueError, match="temperature"):
+        lm.generate(words("the"), temperature=0)
