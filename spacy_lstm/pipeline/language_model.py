@@ -358,6 +358,33 @@ class LanguageModel(TrainablePipe):
                 hidden, state = module(step, state)
         return out
 
+    def stream_perplexity(self, units: List[str]) -> float:
+        """Perplexity of a stream of words (with <eos>) or characters, the
+        state carried across the whole stream, the first unit predicted after
+        <eos>: the convention of published Penn Treebank numbers."""
+        if not units:
+            raise ValueError("The text has no tokens.")
+        bits = self._unit_surprisal(self._ids(units))
+        return float(2.0 ** bits.mean())
+
+    def units_of_text(
+        self, text: str, make_doc: Optional[Callable[[str], Doc]]
+    ) -> List[str]:
+        """A text file's stream: its characters, or each line's words then
+        <eos> (the line's words from make_doc, or from split() if None)."""
+        if self.cfg["level"] == "char":
+            return list(text)
+        units: List[str] = []
+        for line in text.splitlines():
+            if not line.strip():
+                continue
+            if make_doc is None:
+                units.extend(line.split())
+            else:
+                units.extend(u for u in self._units(make_doc(line)) if u != EOS)
+            units.append(EOS)
+        return units
+
     def _next_log_probs(self, ids: List[int]) -> torch.Tensor:
         module = torch_module(self.model)
         device = next(module.parameters()).device

@@ -1,0 +1,51 @@
+import json
+from pathlib import Path
+
+import pytest
+from spacy.cli.train import train
+from typer.testing import CliRunner
+
+from spacy_lstm.cli import app
+
+ROOT = Path(__file__).parent.parent.parent
+SAMPLE = ROOT / "corpus" / "text" / "sample.txt"
+
+
+@pytest.fixture(scope="module", params=["lm_word.cfg", "lm_char.cfg"])
+def pipeline(request, tmp_path_factory):
+    output = tmp_path_factory.mktemp("lm")
+    overrides = {"training.max_steps": 30, "training.eval_frequency": 30}
+    train(ROOT / "configs" / request.param, output, overrides=overrides)
+    return output / "model-last", request.param.split("_")[1].split(".")[0]
+
+
+def run(*args):
+    result = CliRunner().invoke(app, [str(arg) for arg in args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_perplexity_counts_the_stream(pipeline, tmp_path):
+    pipeline, level = pipeline
+    text = "She told him.\n\nShe cooks soup.\n"
+    path = tmp_path / "text.txt"
+    path.write_text(text, encoding="utf8")
+    result = json.loads(run("perplexity", pipeline, path, "--pretokenized"))
+    # words: 3 + <eos> + 3 + <eos>; characters: every one, newlines included
+    assert result["tokens"] == (len(text) if level == "char" else 8)
+    assert result["perplexity"] > 1
+
+
+def test_generate_is_seeded(pipeline):
+    pipeline, _ = pipeline
+    first = run("generate", pipeline, "She always", "--n-tokens", "8", "--seed", "2")
+    again = run("generate", pipeline, "She always", "--n-tokens", "8", "--seed", "2")
+    assert first == again and first.startswith("She always")
+
+
+def test_a_pipeline_without_lstm_lm(tmp_path):
+    import spacy
+
+    spacy.blank("en").to_disk(tmp_path / "blank")
+    result = CliRunner().invoke(app, ["generate", str(tmp_path / "blank"), "hi"])
+    assert "no lstm_lm" in str(result.exception)
