@@ -35,3 +35,20 @@ def test_plain_torch_lm_recipe_runs(tmp_path, monkeypatch, capsys):
     lm_plain_torch.main()
     result = json.loads(capsys.readouterr().out.splitlines()[0])
     assert result["epoch"] == 1 and result["valid_ppl"] > 1
+
+
+def test_lm_speed_runs(tmp_path):
+    import argparse
+
+    from spacy_lstm.benchmarks.lm_speed import (
+        plain_tokens_per_second,
+        spacy_tokens_per_second,
+    )
+
+    path = tmp_path / "train.txt"
+    path.write_text("the cat sat on the mat\nthe dog sat on the log\n" * 40)
+    args = argparse.Namespace(
+        width=8, depth=1, dropout=0.0, streams=2, bptt=5, windows=3
+    )
+    assert plain_tokens_per_second(path, args) > 0
+    assert spacy_tokens_per_second(path, args) > 0

@@ -1,0 +1,103 @@
+"""Training speed of lstm_lm in spaCy against the plain-PyTorch recipe: the same
+model size, the same text, the same windows, in one run.
+
+    python -m spacy_lstm.benchmarks.lm_speed ptb.train.txt --width 200 --depth 2
+
+Both train on 20 parallel streams in windows of 35 tokens with the state
+carried between windows: the plain loop as lm_plain_torch does, lstm_lm through
+`nlp.update` on batches from configs/lm_word.cfg's reader and batcher (so the
+Doc and Example handling counts). Prints one JSON line with training tokens/s
+of each (after a warm-up) and their ratio.
+"""
+
+import argparse
+import json
+import time
+from itertools import islice
+from pathlib import Path
+
+import torch
+from spacy.schemas import ConfigSchemaTraining
+from spacy.training.initialize import init_nlp
+from spacy.util import load_config, registry, resolve_dot_names
+
+from ..torch_modules.language_model import RNNLanguageModel, detach_state
+from .lm_plain_torch import batchify, read_tokens
+
+CONFIG = Path(__file__).parent.parent.parent / "configs" / "lm_word.cfg"
+WARM_UP = 5
+
+
+def plain_tokens_per_second(path: Path, args) -> float:
+    tokens = read_tokens(path)
+    vocab = {token: i for i, token in enumerate(dict.fromkeys(tokens))}
+    data = batchify(torch.tensor([vocab[t] for t in tokens]), args.streams)
+    model = RNNLanguageModel(len(vocab), args.width, args.depth, "lstm", args.dropout)
+    model.train()
+    state, count, start = None, 0, 0.0
+    for k in range(args.windows + WARM_UP):
+        if k == WARM_UP:
+            count, start = 0, time.perf_counter()
+        inputs = data[:, k * args.bptt : (k + 1) * args.bptt]
+        targets = data[:, k * args.bptt + 1 : (k + 1) * args.bptt + 1]
+        if state is not None:
+            state = detach_state(state)
+        hidden, state = model(inputs, state)
+        loss = model.loss(hidden, targets) / targets.numel()
+        model.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 0.25)
+        with torch.no_grad():
+            for param in model.parameters():
+                param.add_(param.grad, alpha=-20.0)
+        count += targets.numel()
+    return count / (time.perf_counter() - start)
+
+
+def spacy_tokens_per_second(path: Path, args) -> float:
+    overrides = {
+        "paths.train": str(path), "paths.dev": str(path),
+        "corpora.train.streams": args.streams, "corpora.train.window": args.bptt,
+        "components.lstm_lm.model.width": args.width,
+        "components.lstm_lm.model.depth": args.depth,
+        "components.lstm_lm.model.dropout": args.dropout,
+    }  # fmt: skip
+    nlp = init_nlp(load_config(CONFIG, overrides=overrides, interpolate=False))
+    config = nlp.config.interpolate()
+    T = registry.resolve(config["training"], schema=ConfigSchemaTraining)
+    (corpus,) = resolve_dot_names(config, [T["train_corpus"]])
+    batches = islice(T["batcher"](corpus(nlp)), args.windows + WARM_UP)
+    count, start = 0, 0.0
+    for k, batch in enumerate(batches):
+        if k == WARM_UP:
+            count, start = 0, time.perf_counter()
+        nlp.update(batch, sgd=T["optimizer"])
+        count += sum(len(eg.reference) - 1 for eg in batch)
+    return count / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("train", type=Path)
+    parser.add_argument("--width", type=int, default=200)
+    parser.add_argument("--depth", type=int, default=2)
+    parser.add_argument("--dropout", type=float, default=0.2)
+    parser.add_argument("--streams", type=int, default=20)
+    parser.add_argument("--bptt", type=int, default=35)
+    parser.add_argument("--windows", type=int, default=200)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    plain = plain_tokens_per_second(args.train, args)
+    ours = spacy_tokens_per_second(args.train, args)
+    plain_again = plain_tokens_per_second(args.train, args)  # A B A: drift shows
+    print(json.dumps({
+        "plain_torch_tokens_per_s": [round(plain), round(plain_again)],
+        "lstm_lm_tokens_per_s": round(ours),
+        "ratio": round(ours / ((plain + plain_again) / 2), 2),
+        "width": args.width, "depth": args.depth, "threads": args.threads,
+    }))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
