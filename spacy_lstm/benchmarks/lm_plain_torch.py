@@ -42,6 +42,29 @@ def batchify(ids: torch.Tensor, n_streams: int) -> torch.Tensor:
     return ids[: length * n_streams].view(n_streams, length)
 
 
+def train_window(
+    model: RNNLanguageModel,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    state,
+    lr: float,
+    clip: float,
+):
+    """One step of the recipe: forward from the carried state, backward, clip
+    the global gradient norm, plain SGD. Returns the state to carry on."""
+    if state is not None:
+        state = detach_state(state)
+    hidden, state = model(inputs, state)
+    loss = model.loss(hidden, targets) / targets.numel()
+    model.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+    with torch.no_grad():
+        for param in model.parameters():
+            param.add_(param.grad, alpha=-lr)
+    return state
+
+
 def evaluate(model: RNNLanguageModel, data: torch.Tensor, bptt: int) -> float:
     model.eval()
     total, count, state = 0.0, 0, None
@@ -100,16 +123,7 @@ def main() -> None:
                 break
             targets = train[:, start + 1 : start + 1 + args.bptt]
             inputs = train[:, start : start + targets.shape[1]]
-            if state is not None:
-                state = detach_state(state)
-            hidden, state = model(inputs, state)
-            loss = model.loss(hidden, targets) / targets.numel()
-            model.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
-            with torch.no_grad():
-                for param in model.parameters():
-                    param.add_(param.grad, alpha=-lr)
+            state = train_window(model, inputs, targets, state, lr, args.clip)
             tokens += targets.numel()
         seconds = time.perf_counter() - epoch_start
         ppl = evaluate(model, valid, args.bptt)

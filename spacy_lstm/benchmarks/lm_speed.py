@@ -21,8 +21,8 @@ from spacy.schemas import ConfigSchemaTraining
 from spacy.training.initialize import init_nlp
 from spacy.util import load_config, registry, resolve_dot_names
 
-from ..torch_modules.language_model import RNNLanguageModel, detach_state
-from .lm_plain_torch import batchify, read_tokens
+from ..torch_modules.language_model import RNNLanguageModel
+from .lm_plain_torch import batchify, read_tokens, train_window
 
 CONFIG = Path(__file__).parent.parent.parent / "configs" / "lm_word.cfg"
 WARM_UP = 5
@@ -40,16 +40,7 @@ def plain_tokens_per_second(path: Path, args) -> float:
             count, start = 0, time.perf_counter()
         inputs = data[:, k * args.bptt : (k + 1) * args.bptt]
         targets = data[:, k * args.bptt + 1 : (k + 1) * args.bptt + 1]
-        if state is not None:
-            state = detach_state(state)
-        hidden, state = model(inputs, state)
-        loss = model.loss(hidden, targets) / targets.numel()
-        model.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 0.25)
-        with torch.no_grad():
-            for param in model.parameters():
-                param.add_(param.grad, alpha=-20.0)
+        state = train_window(model, inputs, targets, state, 20.0, 0.25)
         count += targets.numel()
     return count / (time.perf_counter() - start)
 

@@ -1,6 +1,5 @@
 """Biaffine arc and label scoring (Dozat & Manning 2017), in plain PyTorch."""
 
-import io
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy
@@ -8,6 +7,7 @@ import torch
 from torch import nn
 
 from ..parsing.mst import decode_tree
+from .serialize import deserializer_for, serialize_with_config
 
 # Masked arc logits: finite, so that a row with no allowed head stays NaN-free,
 # and low enough that its softmax weight underflows to zero.
@@ -118,18 +118,6 @@ def mlp(nI: int, nO: int, dropout: float) -> nn.Sequential:
     return nn.Sequential(nn.Linear(nI, nO), nn.LeakyReLU(0.1), nn.Dropout(dropout))
 
 
-def serialize_scorer(module: BiaffineScorer) -> bytes:
-    """The module's weights and its constructor arguments, so that a scorer
-    whose label count was set in `initialize` loads without rebuilding first."""
-    buffer = io.BytesIO()
-    torch.save({"config": module.config, "state": module.state_dict()}, buffer)
-    return buffer.getvalue()
-
-
-def deserialize_scorer(
-    module: BiaffineScorer, data: bytes, device: torch.device
-) -> BiaffineScorer:
-    saved = torch.load(io.BytesIO(data), map_location=device, weights_only=True)
-    restored = BiaffineScorer(**saved["config"])
-    restored.load_state_dict(saved["state"])
-    return restored.to(device)
+# The label count is set in initialize: the scorer is saved with its shape.
+serialize_scorer = serialize_with_config
+deserialize_scorer = deserializer_for(BiaffineScorer)

@@ -1,13 +1,13 @@
 """A recurrent language model in plain PyTorch: embeddings, a stack of
 unidirectional RNN layers, and a softmax over the vocabulary."""
 
-import io
 from typing import List, Optional, Tuple, Union
 
 import torch
 from torch import nn
 
 from .rnn import CELLS
+from .serialize import deserializer_for, serialize_with_config
 
 State = Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]
 
@@ -91,21 +91,9 @@ class RNNLanguageModel(nn.Module):
         return torch.log_softmax(self.decoder(hidden), dim=-1)  # type: ignore[misc]
 
 
-def serialize_language_model(module: RNNLanguageModel) -> bytes:
-    """Weights and constructor arguments: the vocabulary size is only known
-    after initialize, so loading rebuilds the module from them."""
-    buffer = io.BytesIO()
-    torch.save({"config": module.config, "state": module.state_dict()}, buffer)
-    return buffer.getvalue()
-
-
-def deserialize_language_model(
-    module: RNNLanguageModel, data: bytes, device: torch.device
-) -> RNNLanguageModel:
-    saved = torch.load(io.BytesIO(data), map_location=device, weights_only=True)
-    restored = RNNLanguageModel(**saved["config"])
-    restored.load_state_dict(saved["state"])
-    return restored.to(device)
+# The vocabulary size is set in initialize: the model is saved with its shape.
+serialize_language_model = serialize_with_config
+deserialize_language_model = deserializer_for(RNNLanguageModel)
 
 
 def detach_state(state: State) -> State:
