@@ -1,6 +1,7 @@
 """Helpers and type aliases shared across the package."""
 
-from typing import List, Sequence
+from pathlib import Path
+from typing import Callable, Iterable, List, Sequence
 
 import numpy
 import numpy.typing
@@ -42,3 +43,29 @@ def length_groups(
         groups.append(order[:size])
         order = order[size:]
     return groups
+
+
+def load_or_explain(
+    name: str,
+    path: Path,
+    files: Sequence[str],
+    exclude: Iterable[str],
+    load: Callable[[], object],
+) -> None:
+    """Run a component's load; a missing file, or files that fail to load,
+    become a ValueError that names them."""
+    for file in files:
+        if file not in exclude and not (path / file).exists():
+            kind = "weights file" if file == "model" else "file"
+            raise ValueError(
+                f"{name} {kind} is missing: {path / file}. Restore it or train "
+                "the pipeline again."
+            )
+    try:
+        load()
+    except Exception as err:
+        named = " or ".join(str(path / file) for file in ("model", "cfg"))
+        raise ValueError(
+            f"Could not load {name} from {path}: {named} is corrupt "
+            f"({type(err).__name__}: {err})."
+        ) from err

@@ -24,6 +24,7 @@ from thinc.api import Config, Model, Optimizer
 from ..models.language_model import set_vocab_size, torch_module
 from ..readers import EOS
 from ..torch_modules.language_model import detach_state
+from ..util import load_or_explain
 
 UNK = "<unk>"
 SPECIALS = [UNK, EOS]
@@ -431,20 +432,14 @@ class LanguageModel(TrainablePipe):
     # --- serialization -----------------------------------------------------
     def from_disk(self, path: Path, *, exclude: Iterable[str] = tuple()):
         path = util.ensure_path(path)
-        for name in ("cfg", "model"):
-            if name not in exclude and not (path / name).exists():
-                raise ValueError(
-                    f"lstm_lm file is missing: {path / name}. Restore it or train "
-                    "the pipeline again."
-                )
-        try:
+
+        load_weights = super().from_disk
+
+        def load() -> None:
             self.cfg.update(srsly.read_json(path / "cfg"))
-            super().from_disk(path, exclude=exclude)
-        except Exception as err:
-            raise ValueError(
-                f"Could not load lstm_lm from {path}: {path / 'model'} or "
-                f"{path / 'cfg'} is corrupt ({type(err).__name__}: {err})."
-            ) from err
+            load_weights(path, exclude=exclude)
+
+        load_or_explain("lstm_lm", path, ["cfg", "model"], exclude, load)
         self._index = {}
         self._state = None
         return self

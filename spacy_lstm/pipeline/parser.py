@@ -15,6 +15,7 @@ from spacy.vocab import Vocab
 from thinc.api import Config, Model, Optimizer, set_dropout_rate
 
 from ..models.biaffine import ParserInput, ParserOutput, set_n_labels
+from ..util import load_or_explain
 
 ROOT_LABEL = "ROOT"
 # Marks an unused slot in the head alternatives of a very short sentence.
@@ -365,19 +366,11 @@ class BiaffineDependencyParser(TrainablePipe):
         self, path: Path, *, exclude: Iterable[str] = tuple()
     ) -> "BiaffineDependencyParser":
         path = util.ensure_path(path)
-        weights = path / "model"
-        if "model" not in exclude and not weights.exists():
-            raise ValueError(
-                f"lstm_parser weights file is missing: {weights}. Restore it or "
-                "train the pipeline again."
-            )
-        try:
-            return super().from_disk(path, exclude=exclude)
-        except Exception as err:
-            raise ValueError(
-                f"Could not load the lstm_parser from {path}: {weights} or "
-                f"{path / 'cfg'} is corrupt ({type(err).__name__}: {err})."
-            ) from err
+        load = super().from_disk
+        load_or_explain(
+            "lstm_parser", path, ["model"], exclude, lambda: load(path, exclude=exclude)
+        )
+        return self
 
 
 def _softmax(scores: numpy.ndarray) -> numpy.ndarray:

@@ -23,6 +23,7 @@ from thinc.api import Config, Model, Optimizer
 from wasabi import msg
 
 from ..models.word2vec import key_attr_id
+from ..util import load_or_explain
 from ..vectors.evaluation import evaluate_similarity, read_similarity_pairs
 from ..vectors.sgns import train_sentences
 from ..vectors.vocab import keep_probabilities, noise_table
@@ -342,21 +343,12 @@ class Word2Vec(TrainablePipe):
 
     def from_disk(self, path: Path, *, exclude: Iterable[str] = tuple()) -> "Word2Vec":
         path = util.ensure_path(path)
-        weights = path / "model"
-        if "model" not in exclude and not weights.exists():
-            raise ValueError(
-                f"word2vec weights file is missing: {weights}. Restore it or train "
-                "the pipeline again."
-            )
         self.wait()
         self._state = None
-        try:
-            super().from_disk(path, exclude=exclude)
-        except Exception as err:
-            raise ValueError(
-                f"Could not load word2vec from {path}: {weights} or {path / 'cfg'} "
-                f"is corrupt ({type(err).__name__}: {err})."
-            ) from err
+        load = super().from_disk
+        load_or_explain(
+            "word2vec", path, ["model"], exclude, lambda: load(path, exclude=exclude)
+        )
         self._restore_key_attr()
         return self
 
