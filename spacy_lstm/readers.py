@@ -275,6 +275,7 @@ def create_lm_stream_reader(
     streams: int = 20,
     window: int = 35,
     limit: int = 0,
+    pretokenized: bool = True,
 ) -> Callable[[Language], Iterable[Example]]:
     """Read a text as one stream of tokens for language modelling, cut into
     `streams` parallel streams and those into windows of `window` tokens.
@@ -295,6 +296,9 @@ def create_lm_stream_reader(
     streams (int): Parallel streams (the batch size of the recipe).
     window (int): Tokens per window (the BPTT length).
     limit (int): Read at most this many lines (0 for no limit).
+    pretokenized (bool): For level "word": split lines on whitespace (True, the
+        PTB format) or with the pipeline's tokenizer (False), which a model used
+        on raw text in a pipeline needs, so that it sees the words it will meet.
     """
     if path is None:
         raise ValueError("spacy-lstm.LMStream.v1 has no path. Set --paths.train.")
@@ -307,22 +311,38 @@ def create_lm_stream_reader(
         if value < 1:
             raise ValueError(f"{name} must be at least 1, got {value}.")
     return LMStreamCorpus(
-        path, level=level, streams=streams, window=window, limit=limit
+        path,
+        level=level,
+        streams=streams,
+        window=window,
+        limit=limit,
+        pretokenized=pretokenized,
     )
 
 
 class LMStreamCorpus:
     def __init__(
-        self, path: Path, *, level: str, streams: int, window: int, limit: int
+        self,
+        path: Path,
+        *,
+        level: str,
+        streams: int,
+        window: int,
+        limit: int,
+        pretokenized: bool = True,
     ) -> None:
         self.path = path
         self.level = level
         self.streams = streams
         self.window = window
         self.limit = limit
+        self.pretokenized = pretokenized
         self._tokens: Optional[List[str]] = None  # read once, reused each epoch
 
-    def tokens(self) -> List[str]:
+    def tokens(self, nlp: Optional[Language] = None) -> List[str]:
+        """The whole stream. nlp tokenizes the lines when not pretokenized."""
+        if not self.pretokenized and self.level == "word" and nlp is None:
+            raise ValueError("LMStream with pretokenized = false needs the nlp object.")
         if self._tokens is None:
             tokens: List[str] = []
             with self.path.open("rb") as file_:
@@ -341,7 +361,11 @@ class LMStreamCorpus:
                 tokens = list("".join(text_lines))
             else:
                 for line in text_lines:
-                    words = line.split()
+                    if self.pretokenized:
+                        words = line.split()
+                    else:
+                        doc = nlp.make_doc(line.strip())  # type: ignore[union-attr]
+                        words = [t.text for t in doc if not t.is_space]
                     if words:
                         tokens.extend(words)
                         tokens.append(EOS)
@@ -349,7 +373,7 @@ class LMStreamCorpus:
         return self._tokens
 
     def __call__(self, nlp: Language) -> Iterator[Example]:
-        tokens = self.tokens()
+        tokens = self.tokens(nlp)
         length = (len(tokens) - 1) // self.streams  # targets per stream
         n_windows = length // self.window
         if n_windows == 0:

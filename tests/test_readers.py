@@ -138,3 +138,17 @@ def test_gold_tokens_keep_docs_whole_with_the_treebank_words():
     for eg in examples:
         assert [t.text for t in eg.predicted] == [t.text for t in eg.reference]
         assert not eg.predicted.has_annotation("SENT_START")
+
+
+def test_lm_stream_tokenizes_raw_text_when_not_pretokenized(tmp_path):
+    path = tmp_path / "text.txt"
+    text = "She had a passion for cooking.\nMaria cooks!\n" * 20
+    path.write_text(text, encoding="utf8")
+    nlp = spacy.blank("en")
+    read = registry.get("readers", "spacy-lstm.LMStream.v1")
+    raw = read(path=path, streams=1, window=8, pretokenized=False)
+    split = read(path=path, streams=1, window=8)
+    assert raw.tokens(nlp)[:9] == "She had a passion for cooking . <eos> Maria".split()
+    assert split.tokens()[:7] == "She had a passion for cooking. <eos>".split()
+    first = next(iter(raw(nlp))).reference
+    assert [t.text for t in first] == raw.tokens(nlp)[:9]

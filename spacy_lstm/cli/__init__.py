@@ -12,4 +12,4 @@ def main() -> None:
     """spacy-lstm command-line tools."""
 
 
-from . import evaluate_parser, language_model, vectors  # noqa: E402,F401  (registers)
+from . import demo, evaluate_parser, language_model, vectors  # noqa: E402,F401  (registers)

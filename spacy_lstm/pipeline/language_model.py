@@ -301,25 +301,30 @@ class LanguageModel(TrainablePipe):
     def fill_blank(
         self,
         doc: Doc,
-        blank: str = "___",
         candidates: Optional[List[str]] = None,
         n: int = 5,
     ) -> List[Tuple[str, float]]:
-        """Rank fillers for the token `blank` by the probability of the whole
-        completed sentence (<eos> included), so the words after the blank count
-        too. Without candidates, the 50 likeliest words at the blank compete.
+        """Rank fillers for the blank, the first token made of underscores
+        ("___"; several such tokens in a row, as spaCy's tokenizer makes of
+        "___", are one blank), by the probability of the whole completed
+        sentence (<eos> included), so the words after the blank count too.
+        Without candidates, the 50 likeliest words at the blank compete.
         Returns the n best with their share of the candidates' probability."""
         units = self._units(doc)
-        if self.cfg["level"] == "char" or blank not in units:
+        blank = [bool(unit) and set(unit) == {"_"} for unit in units]
+        if self.cfg["level"] == "char" or not any(blank):
             raise ValueError(
-                f"fill_blank needs a word-level model and a {blank!r} token."
+                "fill_blank needs a word-level model and a blank token ('___')."
             )
-        at = units.index(blank)
+        at = blank.index(True)
+        end = at
+        while end < len(units) and blank[end]:
+            end += 1
         if candidates is None:
             candidates = [word for word, _ in self.suggest(doc[:at], n=50)]
         scores = []
         for word in candidates:
-            filled = units[:at] + [word] + units[at + 1 :] + [EOS]
+            filled = units[:at] + [word] + units[end:] + [EOS]
             scores.append(-float(self._unit_surprisal(self._ids(filled)).sum()))
         shares = torch.softmax(torch.tensor(scores) * LOG2, dim=0).tolist()
         ranked = sorted(zip(candidates, shares), key=lambda item: -item[1])

@@ -139,6 +139,9 @@ def test_suggestions_blanks_and_generation(tmp_path):
     ranked = lm.fill_blank(words("the dog ___ the bone"), candidates=["sat", "ate"])
     assert ranked[0][0] == "ate" and ranked[0][1] > 0.5
     assert lm.fill_blank(words("the ___ sat on the mat"))[0][0] == "cat"
+    # spaCy's tokenizer cuts "___" into three "_" tokens: still one blank
+    assert len(nlp.make_doc("the ___ sat")) == 5
+    assert lm.fill_blank(nlp.make_doc("the ___ sat on the mat"))[0][0] == "cat"
     first = lm.generate(words("the"), n_tokens=8, seed=3)
     assert first == lm.generate(words("the"), n_tokens=8, seed=3)
     assert len(first) == 8 and "<unk>" not in first

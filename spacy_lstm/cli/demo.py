@@ -1,0 +1,134 @@
+"""demo: train the small pipeline on corpus/, save it, reload it and show it.
+
+The demo runs the multi-stage recipe of configs/pipeline.cfg with spaCy's own
+CLI (the commands are printed, so they can be copied), on the tiny corpus, in
+about a minute. A model trained on ~30 sentences and ~600 words is a smoke
+test of the machinery, not a useful model.
+"""
+
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import List
+
+import spacy
+import typer
+from spacy import displacy
+from spacy.language import Language
+
+from . import app
+
+SENTENCES = [
+    "I saw a girl with a telescope.",
+    "Maria works as a cook in a famous restaurant in New York.",
+]
+PROMPT = "She told him that she always had a passion for"
+BLANK_SENTENCE = "She told him that she always had a passion for ___."
+NEIGHBOUR_WORDS = ["maria", "cook", "telescope", "school"]
+
+
+def recipe(configs: Path, corpus: Path, output: Path) -> List[List[str]]:
+    """The spacy commands that build the pipeline in output/pipeline: word2vec,
+    then the language model, then the parser with the word2vec vectors, then
+    assembling the three. The overrides size the stages for the tiny corpus."""
+    text = corpus / "text" / "sample.txt"
+    stages = output / "stages"
+    vectors = stages / "word2vec" / "model-last"
+    return [
+        ["train", configs / "word2vec.cfg", "--output", stages / "word2vec",
+         "--paths.train", text, "--paths.dev", text,
+         "--paths.similarity", corpus / "text" / "similarity.tsv",
+         "--components.word2vec.model.min_count", "2",
+         "--components.word2vec.model.epochs", "50",
+         "--components.word2vec.model.sample", "0"],
+        ["train", configs / "lm_word.cfg", "--output", stages / "lm",
+         "--paths.train", text, "--paths.dev", text, "--paths.vectors", vectors,
+         "--corpora.train.pretokenized", "false",
+         "--corpora.dev.pretokenized", "false",
+         "--components.lstm_lm.key", "LOWER"],
+        ["train", configs / "parser_vectors.cfg", "--output", stages / "parser",
+         "--paths.train", corpus / "ud" / "train.conllu",
+         "--paths.dev", corpus / "ud" / "dev.conllu", "--paths.vectors", vectors,
+         "--training.max_steps", "300"],
+        ["assemble", configs / "pipeline.cfg", output / "pipeline",
+         "--paths.parser", stages / "parser" / "model-last",
+         "--paths.lm", stages / "lm" / "model-last"],
+    ]  # fmt: skip
+
+
+def build(configs: Path, corpus: Path, output: Path) -> Path:
+    for required in (configs / "pipeline.cfg", corpus / "ud" / "train.conllu"):
+        if not required.is_file():
+            raise typer.BadParameter(
+                f"{required} not found: run the demo from the spacy-lstm repository "
+                "root, or pass --configs and --corpus."
+            )
+    for args in recipe(configs, corpus, output):
+        command = [sys.executable, "-m", "spacy", *map(str, args)]
+        print(f"\n$ python -m spacy {shlex.join(map(str, args))}", flush=True)
+        if subprocess.run(command).returncode != 0:
+            raise SystemExit(f"The demo stopped: `spacy {args[0]}` failed (above).")
+    return output / "pipeline"
+
+
+def show(nlp: Language, svg_path: Path) -> None:
+    lm = nlp.get_pipe("lstm_lm")
+    for text in SENTENCES:
+        doc = nlp(text)
+        print(f"\n{text}   (perplexity {doc._.perplexity:.1f})")
+        print(f"{'token':11}{'dep':9}{'head':11}{'p(head)':>8}  "
+              f"{'surprisal':>9}  alternative heads")  # fmt: skip
+        for token in doc:
+            alternatives = ", ".join(
+                f"{head.text} {p:.2f}" for head, p in token._.head_alternatives
+            )
+            print(
+                f"{token.text:11}{token.dep_:9}{token.head.text:11}"
+                f"{token._.head_prob:8.2f}  {token._.surprisal:6.1f} bit  "
+                + alternatives
+            )
+    svg = displacy.render(nlp(SENTENCES[0]), style="dep", jupyter=False)
+    svg_path.write_text(svg, encoding="utf8")
+    print(f"\nThe parse of {SENTENCES[0]!r} as SVG: {svg_path}")
+
+    suggestions = lm.suggest(nlp(PROMPT), n=5)
+    print(f"\nNext word after {PROMPT!r}:")
+    print("  " + ", ".join(f"{word} {p:.2f}" for word, p in suggestions))
+    filled = lm.fill_blank(nlp(BLANK_SENTENCE), n=5)
+    print(f"Fill the blank in {BLANK_SENTENCE!r}:")
+    print("  " + ", ".join(f"{word} {p:.2f}" for word, p in filled))
+
+    vectors = nlp.vocab.vectors
+    print("\nNearest neighbours (word2vec, cosine):")
+    for word in NEIGHBOUR_WORDS:
+        key = nlp.vocab.strings[word]  # the table's keys are LOWER strings
+        if key not in vectors:
+            print(f"  {word}: not in the vocabulary")
+            continue
+        keys, _, scores = vectors.most_similar(vectors[key][None, :], n=5)
+        neighbours = [
+            f"{nlp.vocab.strings[int(key)]} {score:.2f}"
+            for key, score in zip(keys[0], scores[0])
+            if nlp.vocab.strings[int(key)] != word
+        ]
+        print(f"  {word}: " + ", ".join(neighbours[:4]))
+
+
+@app.command("demo")
+def demo_cli(
+    output: Path = typer.Option(
+        Path("training/demo"), help="Where the pipeline (OUTPUT/pipeline) goes"
+    ),
+    configs: Path = typer.Option(Path("configs"), help="The repository's configs"),
+    corpus: Path = typer.Option(Path("corpus"), help="The repository's small data"),
+) -> None:
+    """Train word2vec, the language model and the parser on the small corpus,
+    assemble them into one pipeline in OUTPUT/pipeline, reload it with
+    spacy.load and show what it does. A smoke demo: see the README's recipe
+    for real models."""
+    pipeline = build(configs, corpus, output)
+    nlp = spacy.load(pipeline)
+    print(f"\nLoaded {pipeline} with spacy.load: {nlp.pipe_names}")
+    print("Trained on ~30 sentences and ~600 words: a smoke demo, not a useful model.")
+    show(nlp, output / "telescope.svg")

@@ -1,0 +1,140 @@
+"""The assembled pipeline of configs/pipeline.cfg, built by the demo command:
+every annotation, exact round trips, n_process=2, and spacy package."""
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy
+import pytest
+import spacy
+
+ROOT = Path(__file__).parent.parent
+TEXTS = [
+    "I saw a girl with a telescope.",
+    "Maria works as a cook. She always had a passion for cooking!",
+    "",
+    "Zorblax quuxed the 🦜 flibbertigibbet.",
+    "David lives in San Francisco. He met Maria at a school alumni meeting. "
+    "They talk about food.",
+]
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """`python -m spacy_lstm demo`, run once: its output dir and printout."""
+    output = tmp_path_factory.mktemp("demo")
+    result = subprocess.run(
+        [sys.executable, "-m", "spacy_lstm", "demo", "--output", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return output, result.stdout
+
+
+def annotations(doc):
+    """Everything the pipeline sets on a doc, in comparable form."""
+    return {
+        "tokens": [t.text for t in doc],
+        "heads": [t.head.i for t in doc],
+        "deps": [t.dep_ for t in doc],
+        "tags": [t.tag_ for t in doc],
+        "sent_starts": [t.is_sent_start for t in doc],
+        "head_probs": None if doc._.head_probs is None else doc._.head_probs.tolist(),
+        "alternatives": [[(h.i, p) for h, p in t._.head_alternatives] for t in doc],
+        "surprisal": [t._.surprisal for t in doc],
+        "vectors": [t.vector.tolist() for t in doc],
+    }
+
+
+def test_demo_prints_every_part(demo):
+    output, printout = demo
+    for expected in (
+        "python -m spacy assemble configs/pipeline.cfg",
+        "alternative heads",
+        "telescope",
+        "bit",
+        "Next word after",
+        "Fill the blank",
+        "Nearest neighbours",
+        "smoke demo",
+    ):
+        assert expected in printout
+    assert (output / "telescope.svg").read_text(encoding="utf8").startswith("<svg")
+
+
+def test_assembled_pipeline_sets_every_annotation(demo):
+    nlp = spacy.load(demo[0] / "pipeline")
+    assert nlp.pipe_names == [
+        "word2vec", "tok2vec", "tagger", "senter", "lstm_parser", "lstm_lm",
+    ]  # fmt: skip
+    doc = nlp(TEXTS[4])
+    assert len(list(doc.sents)) >= 2  # sentences on raw text, from senter
+    for sent in doc.sents:
+        assert sum(t.dep_ == "ROOT" for t in sent) == 1
+    assert all(t.dep_ and t.tag_ for t in doc)
+    assert all(0.0 <= t._.head_prob <= 1.0 for t in doc)
+    assert all(t._.surprisal >= 0.0 for t in doc)
+    assert doc._.perplexity > 1.0
+    assert nlp.vocab.vectors.attr == spacy.attrs.LOWER
+    assert doc[0].has_vector and nlp.vocab["david"].has_vector
+    assert doc[0:3].similarity(doc[3:6]) != 0.0
+    empty = nlp("")
+    assert len(empty) == 0 and empty._.perplexity is None
+
+
+def test_round_trips_give_identical_annotations(demo, tmp_path):
+    nlp = spacy.load(demo[0] / "pipeline")
+    expected = [annotations(doc) for doc in nlp.pipe(TEXTS)]
+    nlp.to_disk(tmp_path / "copy")
+    reloaded = spacy.load(tmp_path / "copy")
+    assert [annotations(doc) for doc in reloaded.pipe(TEXTS)] == expected
+    from_bytes = type(nlp).from_config(nlp.config).from_bytes(nlp.to_bytes())
+    assert [annotations(doc) for doc in from_bytes.pipe(TEXTS)] == expected
+    assert numpy.array_equal(from_bytes.vocab.vectors.data, nlp.vocab.vectors.data)
+
+
+def test_two_processes_give_the_same_annotations(demo):
+    nlp = spacy.load(demo[0] / "pipeline")
+    texts = TEXTS * 6
+    one = [annotations(doc) for doc in nlp.pipe(texts, batch_size=4)]
+    two = [annotations(doc) for doc in nlp.pipe(texts, batch_size=4, n_process=2)]
+    assert two == one
+
+
+def test_spacy_package_builds_a_wheel_that_loads(demo, tmp_path):
+    """spacy package -> wheel that requires spacy-lstm -> installed on its own
+    (no dependencies: this environment has them) -> spacy.load by name."""
+    subprocess.run(
+        [sys.executable, "-m", "spacy", "package", str(demo[0] / "pipeline"),
+         str(tmp_path), "--name", "lstm_demo", "--version", "0.0.1",
+         "--build", "wheel"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    (wheel,) = tmp_path.glob("*/dist/*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = next(n for n in archive.namelist() if n.endswith("METADATA"))
+        requirements = archive.read(metadata).decode("utf8")
+    assert "Requires-Dist: spacy-lstm" in requirements
+    site = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+         "--target", str(site), str(wheel)],
+        check=True,
+    )  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    check = (
+        "import spacy; nlp = spacy.load('en_lstm_demo'); "
+        "doc = nlp('I saw a girl with a telescope.'); "
+        "print(nlp.pipe_names[-1], doc[6].head.text, round(doc._.perplexity) > 0)"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", check], env=env, capture_output=True, text=True,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    assert loaded.stdout.split() == ["lstm_lm", "saw", "True"]
