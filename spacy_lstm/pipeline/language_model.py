@@ -246,7 +246,12 @@ class LanguageModel(TrainablePipe):
     # --- applying ----------------------------------------------------------
     def predict(self, docs: Iterable[Doc]) -> List[numpy.ndarray]:
         """Per-token surprisal in bits for each doc."""
-        return [self._surprisal(doc) for doc in docs]
+        docs = list(docs)
+        if not self.tokens:
+            raise ValueError("lstm_lm is not initialized: run nlp.initialize() first.")
+        units = [self._units(doc) for doc in docs]
+        bits = self._batch_surprisal([self._ids(doc_units) for doc_units in units])
+        return [self._token_bits(doc, b) for doc, b in zip(docs, bits)]
 
     def set_annotations(self, docs: Iterable[Doc], surprisals) -> None:
         for doc, values in zip(docs, surprisals):
@@ -254,37 +259,58 @@ class LanguageModel(TrainablePipe):
 
     def _unit_surprisal(self, ids: List[int]) -> numpy.ndarray:
         """Bits for each id, given <eos> before the first and the state across."""
+        return self._batch_surprisal([ids])[0]
+
+    def _batch_surprisal(
+        self, sequences: List[List[int]], batch_size: int = 32
+    ) -> List[numpy.ndarray]:
+        """_unit_surprisal of many sequences, run side by side in batches of
+        similar length. The padding goes at the end, where a left-to-right
+        model cannot see it from the real tokens."""
         module = torch_module(self.model)
         device = next(module.parameters()).device
         module.eval()
         eos = self._token_index()[EOS]
-        context = torch.tensor([[eos] + ids[:-1]], device=device)
-        targets = torch.tensor(ids, device=device)
-        out = numpy.zeros(len(ids), dtype="float32")
-        state = None
-        step = 4096  # bounded memory for long docs: the state carries over
-        with torch.no_grad():
-            for start in range(0, len(ids), step):
-                hidden, state = module(context[:, start : start + step], state)
-                log_probs = module.log_probs(hidden)[0]
-                chosen = log_probs.gather(1, targets[start : start + step, None])
-                out[start : start + step] = (-chosen[:, 0] / LOG2).cpu().numpy()
+        out: List[numpy.ndarray] = [numpy.zeros(0, dtype="float32")] * len(sequences)
+        order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
+        order = [i for i in order if sequences[i]]
+        for group_start in range(0, len(order), batch_size):
+            group = order[group_start : group_start + batch_size]
+            width = len(sequences[group[-1]])
+            context = torch.full((len(group), width), eos, dtype=torch.long)
+            targets = torch.full((len(group), width), eos, dtype=torch.long)
+            for row, i in enumerate(group):
+                ids = torch.tensor(sequences[i], dtype=torch.long)
+                targets[row, : len(ids)] = ids
+                context[row, 1 : len(ids)] = ids[:-1]
+            context, targets = context.to(device), targets.to(device)
+            log_probs = torch.zeros(len(group), width, device=device)
+            # bounded memory for long docs: chunks of steps, the state carried
+            step = max(1, 4096 // len(group))
+            state = None
+            with torch.no_grad():
+                for start in range(0, width, step):
+                    span = slice(start, start + step)
+                    hidden, state = module(context[:, span], state)
+                    log_probs[:, span] = module.target_log_probs(
+                        hidden, targets[:, span]
+                    )
+            bits = (-log_probs / LOG2).cpu().numpy()
+            for row, i in enumerate(group):
+                out[i] = bits[row, : len(sequences[i])]
         return out
 
-    def _surprisal(self, doc: Doc) -> numpy.ndarray:
-        if not self.tokens:
-            raise ValueError("lstm_lm is not initialized: run nlp.initialize() first.")
-        if len(doc) == 0:
-            return numpy.zeros(0, dtype="float32")
-        units = self._units(doc)
-        bits = self._unit_surprisal(self._ids(units))
+    def _token_bits(self, doc: Doc, bits: numpy.ndarray) -> numpy.ndarray:
+        """Per-token bits from per-unit bits."""
         if self.cfg["level"] == "word":
             return bits
         # a token's surprisal is the sum over its characters (whitespace after
         # it goes to the token)
         per_token = numpy.zeros(len(doc), dtype="float32")
+        if len(doc) == 0:
+            return per_token
         ends = numpy.array([t.idx + len(t.text_with_ws) for t in doc])
-        char_token = numpy.searchsorted(ends, numpy.arange(len(units)), side="right")
+        char_token = numpy.searchsorted(ends, numpy.arange(len(bits)), side="right")
         numpy.add.at(per_token, numpy.minimum(char_token, len(doc) - 1), bits)
         return per_token
 
@@ -322,10 +348,10 @@ class LanguageModel(TrainablePipe):
             end += 1
         if candidates is None:
             candidates = [word for word, _ in self.suggest(doc[:at], n=50)]
-        scores = []
-        for word in candidates:
-            filled = units[:at] + [word] + units[end:] + [EOS]
-            scores.append(-float(self._unit_surprisal(self._ids(filled)).sum()))
+        filled = [
+            self._ids(units[:at] + [word] + units[end:] + [EOS]) for word in candidates
+        ]
+        scores = [-float(bits.sum()) for bits in self._batch_surprisal(filled)]
         shares = torch.softmax(torch.tensor(scores) * LOG2, dim=0).tolist()
         ranked = sorted(zip(candidates, shares), key=lambda item: -item[1])
         return ranked[:n]

@@ -83,6 +83,24 @@ class RNNLanguageModel(nn.Module):
         logits = self.decoder(hidden)  # type: ignore[misc]
         return nn.functional.cross_entropy(logits, targets, reduction="sum")
 
+    def target_log_probs(
+        self, hidden: torch.Tensor, targets: torch.Tensor
+    ) -> torch.Tensor:
+        """Log-probability of each target, shaped like targets. The adaptive
+        softmax computes only the clusters the targets fall in."""
+        flat_hidden, flat_targets = (
+            hidden.reshape(-1, hidden.shape[-1]),
+            targets.reshape(-1),
+        )
+        if self.adaptive is not None:
+            chosen = self.adaptive(flat_hidden, flat_targets).output
+        else:
+            logits = self.decoder(flat_hidden)  # type: ignore[misc]
+            chosen = -nn.functional.cross_entropy(
+                logits, flat_targets, reduction="none"
+            )
+        return chosen.view(targets.shape)
+
     def log_probs(self, hidden: torch.Tensor) -> torch.Tensor:
         """Log-probabilities over the vocabulary, (..., n_vocab)."""
         if self.adaptive is not None:

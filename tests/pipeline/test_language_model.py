@@ -150,3 +150,16 @@ def test_suggestions_blanks_and_generation(tmp_path):
         lm.fill_blank(words("no blank here"))
     with pytest.raises(ValueError, match="temperature"):
         lm.generate(words("the"), temperature=0)
+
+
+@pytest.mark.parametrize("level", ["word", "char"])
+def test_batched_surprisal_matches_one_doc_at_a_time(level, tmp_path):
+    nlp = make_nlp(level=level)
+    nlp = train(nlp, stream(nlp, tmp_path, level=level), epochs=2)
+    lm = nlp.get_pipe("lstm_lm")
+    texts = ["the cat sat", "the dog ate the bone on the mat", "", "zebra"]
+    docs = [Doc(nlp.vocab, words=text.split()) for text in texts]
+    batched = lm.predict(docs)
+    for doc, bits in zip(docs, batched):
+        assert len(bits) == len(doc)
+        numpy.testing.assert_allclose(bits, lm.predict([doc])[0], rtol=1e-5, atol=1e-5)
