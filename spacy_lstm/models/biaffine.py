@@ -10,7 +10,6 @@ from thinc.api import (
     ArgsKwargs,
     Model,
     PyTorchShim,
-    PyTorchWrapper_v3,
     torch2xp,
     xp2torch,
 )
@@ -22,6 +21,7 @@ from ..torch_modules.biaffine import (
     serialize_scorer,
 )
 from ..util import length_groups
+from .torch_wrapper import TorchWrapper
 
 # Sentences are scored in groups padded to a common length; the arc scores of
 # a group take (sentences * steps ** 2) floats. A group may pad up to twice
@@ -84,7 +84,7 @@ def build_biaffine_parser(
             raise ValueError(f"BiaffineParser {name} must be positive, got {value}.")
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"BiaffineParser dropout must be in [0, 1), got {dropout}.")
-    scorer = PyTorchWrapper_v3(
+    scorer = TorchWrapper(
         BiaffineScorer(tok2vec.get_dim("nO"), arc_width, label_width, nO or 1, dropout),
         convert_inputs=convert_inputs,
         convert_outputs=convert_outputs,

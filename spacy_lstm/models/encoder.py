@@ -9,7 +9,6 @@ from thinc.api import (
     ArgsKwargs,
     Model,
     PyTorchShim,
-    PyTorchWrapper_v2,
     torch2xp,
     xp2torch,
 )
@@ -17,6 +16,7 @@ from thinc.types import Floats2d, Ints1d
 
 from ..torch_modules.rnn import CELLS, BiRNN
 from ..util import length_groups
+from .torch_wrapper import TorchWrapper
 
 InT = List[Floats2d]
 OutT = List[Floats2d]
@@ -45,8 +45,8 @@ def build_bilstm_encoder(
     each doc reversed within its own length. Padding only ever follows real
     tokens, so it cannot change them, and the batch stays on torch's fast
     oneDNN (CPU) and cuDNN (GPU) kernels, which a `PackedSequence` leaves on
-    CPU (see `BiRNN`). Thinc's `PyTorchWrapper_v2` carries the parameters,
-    the device and the serialization.
+    CPU (see `BiRNN`). Thinc's PyTorch wrapper (`TorchWrapper`) carries the
+    parameters, the device and the serialization.
 
     width (int): The output width, and the input width unless nI is given.
         Each direction has width / 2 units and their outputs are concatenated,
@@ -80,7 +80,7 @@ def build_bilstm_encoder(
     nI = width if nI is None else nI
     if nI < 1:
         raise ValueError(f"BiLSTMEncoder nI must be positive, got {nI}.")
-    rnn = PyTorchWrapper_v2(
+    rnn = TorchWrapper(
         BiRNN(nI, width // 2, depth, dropout, cell, input_dropout),
         convert_inputs=convert_inputs,
         convert_outputs=convert_outputs,

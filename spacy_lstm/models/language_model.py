@@ -8,7 +8,7 @@ Thinc owns the weights, so spaCy's optimizer and serialization apply as usual.
 from typing import List, Optional, cast
 
 from spacy.util import registry
-from thinc.api import Model, PyTorchShim, PyTorchWrapper_v3
+from thinc.api import Model, PyTorchShim
 
 from ..torch_modules.language_model import (
     RNNLanguageModel,
@@ -16,6 +16,7 @@ from ..torch_modules.language_model import (
     serialize_language_model,
 )
 from ..torch_modules.rnn import CELLS
+from .torch_wrapper import TorchWrapper
 
 
 @registry.architectures("spacy-lstm.LSTMLanguageModel.v1")
@@ -48,7 +49,7 @@ def build_lstm_language_model(
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"LSTMLanguageModel dropout must be in [0, 1), got {dropout}.")
     settings = dict(width=width, depth=depth, cell=cell, dropout=dropout, tie=tie)
-    wrapped = PyTorchWrapper_v3(
+    wrapped = TorchWrapper(
         RNNLanguageModel(2, **settings),  # resized to the vocabulary in initialize
         serialize_model=serialize_language_model,
         deserialize_model=deserialize_language_model,

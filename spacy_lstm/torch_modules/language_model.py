@@ -77,11 +77,7 @@ class RNNLanguageModel(nn.Module):
 
     def loss(self, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Summed negative log-likelihood (nats) of the targets."""
-        hidden, targets = hidden.reshape(-1, hidden.shape[-1]), targets.reshape(-1)
-        if self.adaptive is not None:
-            return -self.adaptive(hidden, targets).output.sum()
-        logits = self.decoder(hidden)  # type: ignore[misc]
-        return nn.functional.cross_entropy(logits, targets, reduction="sum")
+        return -self.target_log_probs(hidden, targets).sum()
 
     def target_log_probs(
         self, hidden: torch.Tensor, targets: torch.Tensor

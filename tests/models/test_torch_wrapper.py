@@ -1,0 +1,35 @@
+import gc
+
+import pytest
+import torch
+from thinc.api import SGD, Adam, PyTorchWrapper_v3
+
+from spacy_lstm.models.torch_wrapper import TorchWrapper
+
+
+def live_tensors() -> int:
+    return sum(1 for obj in gc.get_objects() if torch.is_tensor(obj))
+
+
+def train(wrap, optimizer, steps=30):
+    torch.manual_seed(0)
+    module = torch.nn.Linear(20, 20)
+    shim = wrap(module).shims[0]
+    counts = []
+    for step in range(steps):
+        x = torch.randn(4, 20, generator=torch.Generator().manual_seed(step))
+        module(x).pow(2).sum().backward()
+        shim.finish_update(optimizer)
+        counts.append(live_tensors())
+    return module, counts
+
+
+@pytest.mark.parametrize("make_optimizer", [lambda: SGD(0.01), lambda: Adam(0.01)])
+def test_updates_in_place_like_thinc_without_keeping_old_weights(make_optimizer):
+    ours, counts = train(TorchWrapper, make_optimizer())
+    theirs, their_counts = train(PyTorchWrapper_v3, make_optimizer())
+    assert torch.equal(ours.weight, theirs.weight)
+    assert torch.equal(ours.bias, theirs.bias)
+    assert counts[-1] == counts[5]  # flat: nothing kept from step to step
+    # thinc's own shim keeps every step's weights alive (the bug worked around)
+    assert their_counts[-1] > their_counts[5]
