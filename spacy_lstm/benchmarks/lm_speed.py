@@ -8,6 +8,9 @@ carried between windows: the plain loop as lm_plain_torch does, lstm_lm through
 `nlp.update` on batches from configs/lm_word.cfg's reader and batcher (so the
 Doc and Example handling counts). Prints one JSON line with training tokens/s
 of each (after a warm-up) and their ratio.
+
+With --pipeline and --valid, it also times a trained lstm_lm pipeline's
+`nlp.pipe` over the lines of a pretokenized text (one doc per line).
 """
 
 import argparse
@@ -16,8 +19,10 @@ import time
 from itertools import islice
 from pathlib import Path
 
+import spacy
 import torch
 from spacy.schemas import ConfigSchemaTraining
+from spacy.tokens import Doc
 from spacy.training.initialize import init_nlp
 from spacy.util import load_config, registry, resolve_dot_names
 
@@ -67,6 +72,16 @@ def spacy_tokens_per_second(path: Path, args) -> float:
     return count / (time.perf_counter() - start)
 
 
+def inference_tokens_per_second(pipeline: str, path: Path) -> float:
+    nlp = spacy.load(pipeline)
+    lines = path.read_text(encoding="utf8").splitlines()
+    docs = [Doc(nlp.vocab, words=line.split()) for line in lines if line.split()]
+    list(nlp.pipe(docs[:64]))  # warm-up
+    start = time.perf_counter()
+    tokens = sum(len(doc) for doc in nlp.pipe(docs, batch_size=64))
+    return tokens / (time.perf_counter() - start)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("train", type=Path)
@@ -77,17 +92,24 @@ def main() -> None:
     parser.add_argument("--bptt", type=int, default=35)
     parser.add_argument("--windows", type=int, default=200)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--pipeline", help="a trained lstm_lm pipeline to time")
+    parser.add_argument("--valid", type=Path, help="pretokenized text for --pipeline")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     plain = plain_tokens_per_second(args.train, args)
     ours = spacy_tokens_per_second(args.train, args)
     plain_again = plain_tokens_per_second(args.train, args)  # A B A: drift shows
-    print(json.dumps({
+    result = {
         "plain_torch_tokens_per_s": [round(plain), round(plain_again)],
         "lstm_lm_tokens_per_s": round(ours),
         "ratio": round(ours / ((plain + plain_again) / 2), 2),
         "width": args.width, "depth": args.depth, "threads": args.threads,
-    }))  # fmt: skip
+    }  # fmt: skip
+    if args.pipeline and args.valid:
+        result["pipe_tokens_per_s"] = round(
+            inference_tokens_per_second(args.pipeline, args.valid)
+        )
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

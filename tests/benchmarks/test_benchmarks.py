@@ -1,5 +1,7 @@
 """The benchmark scripts run (on tiny settings; their numbers are in the README)."""
 
+from pathlib import Path
+
 import pytest
 
 from spacy_lstm.benchmarks.encoder_speed import make_batches, synthetic_doc_lengths
@@ -52,3 +54,29 @@ def test_lm_speed_runs(tmp_path):
     )
     assert plain_tokens_per_second(path, args) > 0
     assert spacy_tokens_per_second(path, args) > 0
+
+
+def test_pipeline_speed_reads_raw_text_and_times_pipelines(tmp_path):
+    import spacy
+
+    from spacy_lstm.benchmarks.pipeline_speed import raw_texts, words_per_second
+
+    conllu = Path(__file__).parent.parent.parent / "corpus" / "ud" / "dev.conllu"
+    texts = raw_texts(conllu, sents_per_doc=3)
+    assert len(texts) == 3 and all(texts)  # 8 sentences, 3 per doc
+    assert words_per_second(spacy.blank("en"), texts, 1, 2) > 0
+    (tmp_path / "no_text.conllu").write_text("1\ta\n", encoding="utf8")
+    with pytest.raises(ValueError, match="# text"):
+        raw_texts(tmp_path / "no_text.conllu", 10)
+
+
+def test_lm_inference_speed_runs(tmp_path):
+    import spacy
+
+    from spacy_lstm.benchmarks.lm_speed import inference_tokens_per_second
+
+    spacy.blank("en").to_disk(tmp_path / "blank")
+    (tmp_path / "valid.txt").write_text("the cat sat\n\nthe dog\n", encoding="utf8")
+    assert (
+        inference_tokens_per_second(str(tmp_path / "blank"), tmp_path / "valid.txt") > 0
+    )
