@@ -284,6 +284,8 @@ class LanguageModel(TrainablePipe):
                 targets[row, : len(ids)] = ids
                 context[row, 1 : len(ids)] = ids[:-1]
             context, targets = context.to(device), targets.to(device)
+            lengths = torch.tensor([len(sequences[i]) for i in group], device=device)
+            real = torch.arange(width, device=device)[None, :] < lengths[:, None]
             log_probs = torch.zeros(len(group), width, device=device)
             # bounded memory for long docs: chunks of steps, the state carried
             step = max(1, 4096 // len(group))
@@ -292,8 +294,10 @@ class LanguageModel(TrainablePipe):
                 for start in range(0, width, step):
                     span = slice(start, start + step)
                     hidden, state = module(context[:, span], state)
-                    log_probs[:, span] = module.target_log_probs(
-                        hidden, targets[:, span]
+                    # the softmax is most of the work: skip it on the padding
+                    keep = real[:, span]
+                    log_probs[:, span][keep] = module.target_log_probs(
+                        hidden[keep], targets[:, span][keep]
                     )
             bits = (-log_probs / LOG2).cpu().numpy()
             for row, i in enumerate(group):
