@@ -1,7 +1,10 @@
-"""Thinc's PyTorch wrapper, with a weight update that does not leak memory."""
+"""Thinc's PyTorch wrapper, with a weight update that does not leak memory and
+parameter averages that are actually used."""
 
-from typing import Callable, Optional
+import contextlib
+from typing import Callable, Dict, Iterator, Optional
 
+import torch
 from thinc.api import Model, PyTorchShim, PyTorchWrapper_v3
 from thinc.optimizers import Optimizer
 from thinc.util import torch2xp, xp2torch
@@ -9,7 +12,8 @@ from thinc.util import torch2xp, xp2torch
 
 class InPlaceUpdateShim(PyTorchShim):
     """thinc's PyTorchShim, except that finish_update writes the optimizer's
-    result into each parameter in place.
+    result into each parameter in place, and use_params finds the optimizer's
+    averages.
 
     thinc 8.3's finish_update sets `param.data` to a new tensor made from the
     optimizer's array, a numpy view of the old tensor, so every new tensor
@@ -29,6 +33,27 @@ class InPlaceUpdateShim(PyTorchShim):
                 param.data.copy_(xp2torch(weights, device=param.device))
             param.grad.zero_()
         self._grad_scaler.update()
+
+    @contextlib.contextmanager
+    def use_params(self, params: Dict) -> Iterator[None]:
+        """Swap in the parameters keyed (shim id, parameter name), as
+        finish_update keys them, e.g. the optimizer's averages (use_averages),
+        which spaCy evaluates and saves. thinc 8.3's PyTorchShim.use_params
+        looks for "pytorch_{id}_{name}" keys instead, so it never finds the
+        averages and torch-wrapped models silently train without them."""
+        swapped = []
+        with torch.no_grad():
+            for name, param in self._model.named_parameters():
+                value = params.get((self.id, name))
+                if value is not None:
+                    swapped.append((param, param.detach().clone()))
+                    param.copy_(xp2torch(value, device=param.device))
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for param, backup in swapped:
+                    param.copy_(backup)
 
 
 def TorchWrapper(

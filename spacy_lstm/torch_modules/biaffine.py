@@ -81,21 +81,23 @@ class BiaffineScorer(nn.Module):
             (n_tokens, n_labels) and the heads they were scored for.
         """
         X = torch.cat([X, self.root.unsqueeze(0)])
-        arcs, label_deps, label_heads = [], [], []
+        # The MLPs run once per token (and ROOT), not per padded grid cell.
+        arc_dep, arc_head = self.arc_dep(X), self.arc_head(X)
+        arc_prior = arc_head @ self.arc_head_prior
+        arc_dep = arc_dep @ self.arc_weight
+        arcs = []
         for index, head_mask in groups:
-            H = X[index]
-            arc_dep, arc_head = self.arc_dep(H), self.arc_head(H)
-            scores = (arc_dep @ self.arc_weight) @ arc_head.transpose(1, 2)
-            scores = scores + (arc_head @ self.arc_head_prior).unsqueeze(1)
+            scores = arc_dep[index] @ arc_head[index].transpose(1, 2)
+            scores = scores + arc_prior[index].unsqueeze(1)
             arcs.append(scores.masked_fill(~head_mask, MASKED))
-            label_deps.append(self.label_dep(H).flatten(0, 1))
-            label_heads.append(self.label_head(H).flatten(0, 1))
         if heads is None:
             grid = [decode_heads(a, m) for a, (_, m) in zip(arcs, groups)]
             heads = torch.cat(grid).to(X.device)[token_rows]
+        # The X row of every grid cell, to find each token's head in X.
+        grid_rows = torch.cat([index.flatten() for index, _ in groups])
         width = self.label_weight.shape[0]
-        label_dep = torch.cat(label_deps)[token_rows]
-        label_head = torch.cat(label_heads)[head_rows + heads]
+        label_dep = self.label_dep(X[:-1])
+        label_head = self.label_head(X)[grid_rows[head_rows + heads]]
         n_labels = self.label_weight.shape[1]
         bilinear = (label_dep @ self.label_weight.flatten(1)).view(-1, n_labels, width)
         labels = (bilinear * label_head.unsqueeze(1)).sum(dim=2)

@@ -33,3 +33,19 @@ def test_updates_in_place_like_thinc_without_keeping_old_weights(make_optimizer)
     assert counts[-1] == counts[5]  # flat: nothing kept from step to step
     # thinc's own shim keeps every step's weights alive (the bug worked around)
     assert their_counts[-1] > their_counts[5]
+
+
+def test_use_params_swaps_in_the_optimizer_averages_and_restores():
+    module = torch.nn.Linear(3, 2)
+    model = TorchWrapper(module)
+    optimizer = Adam(0.1, use_averages=True)
+    for _ in range(5):
+        module(torch.ones(1, 3)).sum().backward()
+        model.finish_update(optimizer)
+    trained = module.weight.detach().clone()
+    key = (model.shims[0].id, "weight")
+    average = torch.from_numpy(optimizer.averages[key])
+    assert not torch.equal(average, trained)
+    with model.use_params(optimizer.averages):
+        assert torch.equal(module.weight.detach(), average)
+    assert torch.equal(module.weight.detach(), trained)
