@@ -147,14 +147,12 @@ def create_plain_text_reader(
     limit (int): Read at most this many lines (0 for no limit).
     RETURNS (Callable[[Language], Iterable[Example]]): The corpus.
     """
-    if path is None:
-        raise ValueError(
-            "spacy-lstm.PlainText.v1 has no path. Set it in the config or on the "
-            "command line, e.g. --paths.train corpus/text/sample.txt."
-        )
-    path = ensure_path(path)
-    if not path.is_file():
-        raise ValueError(f"Text corpus is not a file: {path}")
+    # No path is an error only once the corpus is read: spacy train resolves
+    # every [corpora] entry, including a [corpora.pretrain] it does not use.
+    if path is not None:
+        path = ensure_path(path)
+        if not path.is_file():
+            raise ValueError(f"Text corpus is not a file: {path}")
     for name, value in (("doc_words", doc_words), ("max_words", max_words)):
         if value < 1:
             raise ValueError(f"{name} must be at least 1, got {value}.")
@@ -172,7 +170,7 @@ class PlainTextCorpus:
 
     def __init__(
         self,
-        path: Path,
+        path: Optional[Path],
         *,
         pretokenized: bool,
         doc_words: int,
@@ -240,6 +238,11 @@ class PlainTextCorpus:
     def lines(self) -> Iterator[str]:
         """The non-empty lines, stripped, long ones cut into pieces of max_words
         words."""
+        if self.path is None:
+            raise ValueError(
+                "spacy-lstm.PlainText.v1 has no path. Set it in the config or on "
+                "the command line, e.g. --paths.train corpus/text/sample.txt."
+            )
         opener = gzip.open if self.path.suffix == ".gz" else open
         n_lines = 0
         with opener(self.path, "rb") as file_:

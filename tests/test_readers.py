@@ -152,3 +152,12 @@ def test_lm_stream_tokenizes_raw_text_when_not_pretokenized(tmp_path):
     assert split.tokens()[:7] == "She had a passion for cooking. <eos>".split()
     first = next(iter(raw(nlp))).reference
     assert [t.text for t in first] == raw.tokens(nlp)[:9]
+
+
+def test_plain_text_without_path_fails_when_read_not_when_built(tmp_path):
+    # spacy train resolves every [corpora] entry, used or not
+    reader = registry.get("readers", "spacy-lstm.PlainText.v1")(path=None)
+    with pytest.raises(ValueError, match="no path"):
+        list(reader(spacy.blank("en")))
+    with pytest.raises(ValueError, match="not a file"):
+        read_text(tmp_path / "missing.txt")

@@ -1,6 +1,7 @@
 from .biaffine import build_biaffine_parser
 from .encoder import build_bilstm_encoder
 from .language_model import build_lstm_language_model
+from .pretrain import create_bilm_objective
 from .word2vec import build_word2vec
 
 __all__ = [
@@ -8,4 +9,5 @@ __all__ = [
     "build_bilstm_encoder",
     "build_lstm_language_model",
     "build_word2vec",
+    "create_bilm_objective",
 ]

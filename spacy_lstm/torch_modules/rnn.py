@@ -35,13 +35,18 @@ class BiRNN(nn.Module):
         dropout: float,
         cell: str = "lstm",
         input_dropout: float = 0.0,
+        separate_directions: bool = False,
     ) -> None:
         super().__init__()
         if cell not in CELLS:
             raise ValueError(
                 f"Unknown recurrent cell {cell!r}: expected one of {sorted(CELLS)}."
             )
-        sizes = [nI] + [2 * nH] * (depth - 1)
+        # Separate directions: each direction's layer reads only its own
+        # previous layer (ELMo's biLM), so the forward half of the output has
+        # seen no later token and the backward half no earlier one.
+        self.separate_directions = separate_directions
+        sizes = [nI] + [nH if separate_directions else 2 * nH] * (depth - 1)
         self.forward_layers = nn.ModuleList(CELLS[cell](n, nH) for n in sizes)
         self.backward_layers = nn.ModuleList(CELLS[cell](n, nH) for n in sizes)
         self.dropout = nn.Dropout(dropout)
@@ -70,25 +75,45 @@ class BiRNN(nn.Module):
             for rnn in [*self.forward_layers, *self.backward_layers]:
                 rnn.flatten_parameters()
         H = self.input_dropout(X)
+        if self.separate_directions:
+            forward = backward = H
+            for i, rnn in enumerate(self.forward_layers):
+                forward = self._layer_input(forward, i)
+                forward = self._run(rnn, forward, groups, 2).index_select(
+                    0, forward_rows
+                )
+            for i, rnn in enumerate(self.backward_layers):
+                backward = self._layer_input(backward, i)
+                backward = self._run(rnn, backward, groups, 3)
+                backward = backward.index_select(0, backward_rows)
+            return torch.cat([forward, backward], dim=1)
         layers = zip(self.forward_layers, self.backward_layers)
         for i, (forward_rnn, backward_rnn) in enumerate(layers):
-            if i:
-                H = self.dropout(H)
-            # A zero row for padding positions to read.
-            H = torch.cat([H, H.new_zeros(1, H.shape[1])])
-            forward_out, backward_out = [], []
-            for steps, size, forward_index, backward_index in groups:
-                for rnn, index, out in (
-                    (forward_rnn, forward_index, forward_out),
-                    (backward_rnn, backward_index, backward_out),
-                ):
-                    padded = H.index_select(0, index).view(steps, size, -1)
-                    out.append(rnn(padded)[0].reshape(steps * size, -1))
-            H = torch.cat(
-                [
-                    torch.cat(forward_out).index_select(0, forward_rows),
-                    torch.cat(backward_out).index_select(0, backward_rows),
-                ],
-                dim=1,
-            )
+            H = self._layer_input(H, i)
+            forward = self._run(forward_rnn, H, groups, 2).index_select(0, forward_rows)
+            backward = self._run(backward_rnn, H, groups, 3)
+            H = torch.cat([forward, backward.index_select(0, backward_rows)], dim=1)
         return H
+
+    def _layer_input(self, H: torch.Tensor, layer: int) -> torch.Tensor:
+        """Dropout between layers, and a zero row for padding positions to read."""
+        if layer:
+            H = self.dropout(H)
+        return torch.cat([H, H.new_zeros(1, H.shape[1])])
+
+    def _run(
+        self,
+        rnn: nn.RNNBase,
+        H: torch.Tensor,
+        groups: List[PaddedGroup],
+        direction: int,
+    ) -> torch.Tensor:
+        """One direction of one layer over every padded group, in group order:
+        `direction` is the position of the gather index in each group (2
+        forward, 3 backward)."""
+        out = []
+        for group in groups:
+            steps, size, index = group[0], group[1], group[direction]
+            padded = H.index_select(0, index).view(steps, size, -1)
+            out.append(rnn(padded)[0].reshape(steps * size, -1))
+        return torch.cat(out)

@@ -249,3 +249,36 @@ def test_drop_in_for_tok2vec():
     tok2vec.initialize(X=docs)
     assert tok2vec.get_dim("nO") == 16
     assert [Y.shape for Y in tok2vec.predict(docs)] == [(8, 16), (0, 16), (1, 16)]
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_separate_directions_see_only_their_side(cell):
+    """With separate directions, the forward half of a token's vector depends
+    only on it and earlier tokens, the backward half only on it and later
+    ones: they match torch's unidirectional stacks run over the doc and over
+    the reversed doc."""
+    model = build_bilstm_encoder(
+        WIDTH, depth=3, dropout=0.0, cell=cell, separate_directions=True
+    ).initialize()
+    module = birnn(model)
+    assert module.forward_layers[1].input_size == WIDTH // 2
+    (X,) = random_docs([7])
+    Y = model.predict([X, *random_docs([3, 12], seed=3)])[0]
+    half = WIDTH // 2
+    for layers, ref_input, ref_slice in (
+        (module.forward_layers, X, slice(None)),
+        (module.backward_layers, X[::-1].copy(), slice(None, None, -1)),
+    ):
+        H = torch.tensor(ref_input).unsqueeze(1)
+        with torch.no_grad():
+            for rnn in layers:
+                H = rnn(H)[0]
+        expected = H.squeeze(1).numpy()[ref_slice]
+        got = Y[:, :half] if layers is module.forward_layers else Y[:, half:]
+        numpy.testing.assert_allclose(got, expected, atol=1e-5)
+    # Changing the last token leaves the forward half of the others alone.
+    changed = X.copy()
+    changed[-1] += 1.0
+    Y2 = model.predict([changed])[0]
+    numpy.testing.assert_allclose(Y2[:-1, :half], Y[:-1, :half], atol=1e-6)
+    assert not numpy.allclose(Y2[:-1, half:], Y[:-1, half:])
