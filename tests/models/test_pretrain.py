@@ -1,4 +1,4 @@
-"""spacy-lstm.PretrainBiLM.v1: a forward and backward LM objective for spacy pretrain."""
+"""spacy-lstm.PretrainBiLM.v1, the forward and backward LM objective."""
 
 from pathlib import Path
 
