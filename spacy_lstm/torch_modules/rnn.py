@@ -78,13 +78,10 @@ class BiRNN(nn.Module):
         if self.separate_directions:
             forward = backward = H
             for i, rnn in enumerate(self.forward_layers):
-                forward = self._layer_input(forward, i)
-                forward = self._run(rnn, forward, groups, 2).index_select(
-                    0, forward_rows
-                )
+                forward = self._run(rnn, self._layer_input(forward, i), groups, 2)
+                forward = forward.index_select(0, forward_rows)
             for i, rnn in enumerate(self.backward_layers):
-                backward = self._layer_input(backward, i)
-                backward = self._run(rnn, backward, groups, 3)
+                backward = self._run(rnn, self._layer_input(backward, i), groups, 3)
                 backward = backward.index_select(0, backward_rows)
             return torch.cat([forward, backward], dim=1)
         layers = zip(self.forward_layers, self.backward_layers)
