@@ -42,6 +42,7 @@ BUILD_ARGS = {
     "spacy-lstm.Word2Vec.v1": lambda: {},
     "spacy-lstm.LSTMLanguageModel.v1": lambda: {"width": 8, "depth": 1},
     "spacy-lstm.LMStream.v1": lambda: {"path": "corpus/text/sample.txt"},
+    "spacy-lstm.PretrainBiLM.v1": lambda: {},
     "spacy-lstm.word2vec_scorer.v1": lambda: {
         "similarity": "corpus/text/similarity.tsv"
     },
