@@ -95,6 +95,16 @@ def test_plain_text_lines_are_sentences_packed_into_docs(tmp_path):
         ]
 
 
+def test_plain_text_empty_reference(tmp_path):
+    path = tmp_path / "text.txt"
+    path.write_text("the cat sat\na dog ran\n", encoding="utf8")
+    for empty_reference in (False, True):
+        examples = read_text(path, doc_words=3, empty_reference=empty_reference)
+        assert [eg.predicted.text for eg in examples] == ["the cat sat", "a dog ran"]
+        lengths = [len(eg.reference) for eg in examples]
+        assert lengths == ([0, 0] if empty_reference else [3, 3])
+
+
 def test_plain_text_reads_gzip_and_limit(tmp_path):
     import gzip
 

@@ -255,11 +255,14 @@ class Word2Vec(TrainablePipe):
         validate_examples(examples, "Word2Vec.update")
         state = self._training_state()
         keys, starts = state.encode([eg.predicted for eg in examples])
-        self.wait()  # the previous batch
+        previous, self._jobs = self._jobs, []
         if len(keys):
+            # queued behind the previous batch, so that the threads never wait
+            # for spaCy to hand over the next one (4% of CBOW's time)
             self._submit(state, keys, starts)
-            if not self.cfg["async_updates"]:
-                self.wait()
+        self._collect(previous)
+        if not self.cfg["async_updates"]:
+            self.wait()
         losses[self.name] += sum(self._unreported_loss)
         self._unreported_loss = []
         return losses
@@ -267,6 +270,10 @@ class Word2Vec(TrainablePipe):
     def wait(self) -> None:
         """Wait until the batches given to update() are trained."""
         jobs, self._jobs = self._jobs, []
+        self._collect(jobs)
+
+    def _collect(self, jobs: List[Future]) -> None:
+        """Wait for the jobs and keep their loss for the next report."""
         results = [job.result() for job in jobs]
         n_predictions = sum(n for _, n in results)
         if n_predictions:

@@ -146,6 +146,25 @@ def test_one_thread_is_reproducible():
     assert numpy.array_equal(vectors(), vectors())
 
 
+def test_empty_references_train_the_same_vectors():
+    """word2vec reads only the predicted docs, so the reader's cheaper
+    empty_reference Examples must give exactly the same vectors."""
+
+    def vectors(empty_reference):
+        nlp = make_nlp()
+        nlp.get_pipe("word2vec").cfg["threads"] = 1
+        empty = Doc(nlp.vocab)
+        docs = [nlp.make_doc(line) for line in topic_corpus(100)]
+        examples = [Example(doc, empty if empty_reference else doc) for doc in docs]
+        nlp.initialize(lambda: examples)
+        for _ in range(2):
+            for start in range(0, len(examples), 50):
+                nlp.update(examples[start : start + 50])
+        return nlp.vocab.vectors.data.copy()
+
+    assert numpy.array_equal(vectors(True), vectors(False))
+
+
 def test_learning_rate_decays_over_the_planned_words():
     nlp = make_nlp(epochs=2)
     examples = examples_for(nlp, topic_corpus(50))
