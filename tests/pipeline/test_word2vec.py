@@ -44,6 +44,7 @@ def train(nlp, lines, epochs=5, batch=50):
     for _ in range(epochs):
         for start in range(0, len(examples), batch):
             nlp.update(examples[start : start + batch])
+    nlp.get_pipe("word2vec").wait()  # updates return while the threads train
     return nlp
 
 
@@ -160,6 +161,7 @@ def test_empty_references_train_the_same_vectors():
         for _ in range(2):
             for start in range(0, len(examples), 50):
                 nlp.update(examples[start : start + 50])
+        nlp.get_pipe("word2vec").wait()
         return nlp.vocab.vectors.data.copy()
 
     assert numpy.array_equal(vectors(True), vectors(False))
