@@ -258,7 +258,8 @@ class Word2Vec(TrainablePipe):
         previous, self._jobs = self._jobs, []
         if len(keys):
             # queued behind the previous batch, so that the threads never wait
-            # for spaCy to hand over the next one (4% of CBOW's time)
+            # for spaCy to hand over the next one (CBOW on the Wikipedia extract:
+            # 110 s -> 99 s)
             self._submit(state, keys, starts)
         self._collect(previous)
         if not self.cfg["async_updates"]:
