@@ -16,6 +16,7 @@ With --pipeline and --valid, it also times a trained lstm_lm pipeline's
 import argparse
 import json
 import time
+from collections import Counter
 from itertools import islice
 from pathlib import Path
 
@@ -35,9 +36,14 @@ WARM_UP = 5
 
 def plain_tokens_per_second(path: Path, args) -> float:
     tokens = read_tokens(path)
-    vocab = {token: i for i, token in enumerate(dict.fromkeys(tokens))}
+    # ids by frequency, as lstm_lm orders its vocabulary (a sampled softmax
+    # draws by rank)
+    ranked = [token for token, _ in Counter(tokens).most_common()]
+    vocab = {token: i for i, token in enumerate(ranked)}
     data = batchify(torch.tensor([vocab[t] for t in tokens]), args.streams)
-    model = RNNLanguageModel(len(vocab), args.width, args.depth, "lstm", args.dropout)
+    model = RNNLanguageModel(
+        len(vocab), args.width, args.depth, "lstm", args.dropout, sampled=args.sampled
+    )
     model.train()
     state, count, start = None, 0, 0.0
     for k in range(args.windows + WARM_UP):
@@ -57,6 +63,7 @@ def spacy_tokens_per_second(path: Path, args) -> float:
         "components.lstm_lm.model.width": args.width,
         "components.lstm_lm.model.depth": args.depth,
         "components.lstm_lm.model.dropout": args.dropout,
+        "components.lstm_lm.model.sampled_softmax": args.sampled,
     }  # fmt: skip
     nlp = init_nlp(load_config(CONFIG, overrides=overrides, interpolate=False))
     config = nlp.config.interpolate()
@@ -88,6 +95,9 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=200)
     parser.add_argument("--depth", type=int, default=2)
     parser.add_argument("--dropout", type=float, default=0.2)
+    parser.add_argument(
+        "--sampled", type=int, default=0, help="sampled softmax candidates (0: full)"
+    )
     parser.add_argument("--streams", type=int, default=20)
     parser.add_argument("--bptt", type=int, default=35)
     parser.add_argument("--windows", type=int, default=200)

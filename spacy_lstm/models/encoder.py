@@ -31,6 +31,7 @@ def build_bilstm_encoder(
     nI: Optional[int] = None,
     input_dropout: float = 0.0,
     separate_directions: bool = False,
+    word_dropout: float = 0.0,
 ) -> Model[InT, OutT]:
     """Encode context with a stack of bidirectional recurrent layers. A drop-in
     replacement for spacy.TorchBiLSTMEncoder.v1 in the `encode` slot of
@@ -70,6 +71,9 @@ def build_bilstm_encoder(
         so a forward and a backward language-model objective can pretrain the
         whole stack (spacy-lstm.PretrainBiLM.v1). Upper layers read half as
         many inputs, which makes it a little faster.
+    word_dropout (float): The share of tokens whose whole input vector is
+        zeroed during training, so that the encoder learns to read a word from
+        its context, as it must for unseen words.
     RETURNS (Model[List[Floats2d], List[Floats2d]]): The encoder.
     """
     if width < 2 or width % 2:
@@ -78,7 +82,12 @@ def build_bilstm_encoder(
         )
     if depth < 1:
         raise ValueError(f"BiLSTMEncoder depth must be at least 1, got {depth}.")
-    for name, rate in (("dropout", dropout), ("input_dropout", input_dropout)):
+    rates = (
+        ("dropout", dropout),
+        ("input_dropout", input_dropout),
+        ("word_dropout", word_dropout),
+    )
+    for name, rate in rates:
         if not 0.0 <= rate < 1.0:
             raise ValueError(f"BiLSTMEncoder {name} must be in [0, 1), got {rate}.")
     if cell not in CELLS:
@@ -89,7 +98,16 @@ def build_bilstm_encoder(
     if nI < 1:
         raise ValueError(f"BiLSTMEncoder nI must be positive, got {nI}.")
     rnn = TorchWrapper(
-        BiRNN(nI, width // 2, depth, dropout, cell, input_dropout, separate_directions),
+        BiRNN(
+            nI,
+            width // 2,
+            depth,
+            dropout,
+            cell,
+            input_dropout=input_dropout,
+            separate_directions=separate_directions,
+            word_dropout=word_dropout,
+        ),
         convert_inputs=convert_inputs,
         convert_outputs=convert_outputs,
     )

@@ -27,6 +27,7 @@ def build_lstm_language_model(
     dropout: float = 0.2,
     tie: bool = True,
     adaptive_cutoffs: Optional[List[int]] = None,
+    sampled_softmax: int = 0,
 ) -> Model:
     """Embeddings, `depth` unidirectional recurrent layers and a softmax.
 
@@ -38,6 +39,9 @@ def build_lstm_language_model(
     adaptive_cutoffs (Optional[List[int]]): Frequency-rank cutoffs for an
         adaptive softmax (e.g. [2000, 10000] for a 30k+ vocabulary); ranks
         beyond the vocabulary are dropped. Not tied.
+    sampled_softmax (int): Train on a softmax over the targets and this many
+        sampled words per batch (e.g. 1024) instead of the whole vocabulary;
+        evaluation and inference use the full, tied softmax. 0: full softmax.
     """
     if cell not in CELLS:
         raise ValueError(
@@ -46,6 +50,15 @@ def build_lstm_language_model(
     for name, value in (("width", width), ("depth", depth)):
         if value < 1:
             raise ValueError(f"LSTMLanguageModel {name} must be positive, got {value}.")
+    if sampled_softmax < 0:
+        raise ValueError(
+            "LSTMLanguageModel sampled_softmax must be 0 or more, got "
+            f"{sampled_softmax}."
+        )
+    if sampled_softmax and adaptive_cutoffs:
+        raise ValueError(
+            "LSTMLanguageModel takes adaptive_cutoffs or sampled_softmax, not both."
+        )
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"LSTMLanguageModel dropout must be in [0, 1), got {dropout}.")
     settings = dict(width=width, depth=depth, cell=cell, dropout=dropout, tie=tie)
@@ -58,7 +71,11 @@ def build_lstm_language_model(
         "lstm_language_model",
         _forward,
         layers=[wrapped],
-        attrs={**settings, "adaptive_cutoffs": adaptive_cutoffs},
+        attrs={
+            **settings,
+            "adaptive_cutoffs": adaptive_cutoffs,
+            "sampled_softmax": sampled_softmax,
+        },
     )
 
 
@@ -80,5 +97,5 @@ def set_vocab_size(model: Model, n_vocab: int) -> None:
     cutoffs = [c for c in attrs["adaptive_cutoffs"] or [] if 0 < c < n_vocab]
     shim._model = RNNLanguageModel(
         n_vocab, attrs["width"], attrs["depth"], attrs["cell"], attrs["dropout"],
-        attrs["tie"], cutoffs or None,
+        attrs["tie"], cutoffs or None, attrs.get("sampled_softmax", 0),
     ).to(device)  # fmt: skip

@@ -40,6 +40,7 @@ cell = "lstm"
 dropout = 0.2
 tie = true
 adaptive_cutoffs = null
+sampled_softmax = 0
 """
 DEFAULT_LM_MODEL = Config().from_str(default_model_config)["model"]
 

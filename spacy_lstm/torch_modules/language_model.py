@@ -1,6 +1,7 @@
 """A recurrent language model in plain PyTorch: embeddings, a stack of
 unidirectional RNN layers, and a softmax over the vocabulary."""
 
+import math
 from typing import List, Optional, Tuple, Union
 
 import torch
@@ -28,6 +29,11 @@ class RNNLanguageModel(nn.Module):
     cutoffs (Optional[List[int]]): Use an adaptive softmax (Grave et al. 2017)
         with these frequency-rank cutoffs, for large vocabularies. Token ids
         must then be ordered by frequency. Not tied.
+    sampled (int): Train the full softmax on the targets and this many
+        sampled words per batch instead of the whole vocabulary (sampled
+        softmax, Jean et al. 2015); 0 trains on all of it. Evaluation and
+        inference always use the full softmax, tied or not. Token ids must be
+        ordered by frequency: candidates are drawn log-uniformly by rank.
     """
 
     def __init__(
@@ -39,12 +45,16 @@ class RNNLanguageModel(nn.Module):
         dropout: float = 0.2,
         tie: bool = True,
         cutoffs: Optional[List[int]] = None,
+        sampled: int = 0,
     ) -> None:
         super().__init__()
         self.config = dict(
             n_vocab=n_vocab, width=width, depth=depth, cell=cell, dropout=dropout,
-            tie=tie, cutoffs=list(cutoffs) if cutoffs else None,
+            tie=tie, cutoffs=list(cutoffs) if cutoffs else None, sampled=sampled,
         )  # fmt: skip
+        if sampled and cutoffs:
+            raise ValueError("Choose an adaptive or a sampled softmax, not both.")
+        self.sampled = sampled
         if cell not in CELLS:
             raise ValueError(
                 f"Unknown recurrent cell {cell!r}: expected one of {sorted(CELLS)}."
@@ -76,8 +86,41 @@ class RNNLanguageModel(nn.Module):
         return self.dropout(output), state
 
     def loss(self, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        """Summed negative log-likelihood (nats) of the targets."""
+        """Summed negative log-likelihood (nats) of the targets; in training
+        with `sampled`, its sampled-softmax estimate."""
+        if self.training and self.decoder is not None:
+            n_vocab = self.decoder.weight.shape[0]
+            if 0 < self.sampled < n_vocab:
+                flat_hidden = hidden.reshape(-1, hidden.shape[-1])
+                return -self._sampled_log_probs(flat_hidden, targets.reshape(-1)).sum()
         return -self.target_log_probs(hidden, targets).sum()
+
+    def _sampled_log_probs(
+        self, hidden: torch.Tensor, targets: torch.Tensor
+    ) -> torch.Tensor:
+        """The targets' log-probabilities in a softmax over themselves and the
+        batch's sampled words, each logit corrected by the log of the chance
+        that its word was drawn (TensorFlow's sampled_softmax_loss). Each step
+        costs (targets x sampled) instead of (targets x vocabulary)."""
+        weight, bias = self.decoder.weight, self.decoder.bias  # type: ignore[union-attr]
+        n_vocab = weight.shape[0]
+        log_range = math.log(n_vocab + 1)
+        # Log-uniform by rank, Zipf's law for a frequency-ordered vocabulary.
+        draws = torch.rand(self.sampled, device=hidden.device) * log_range
+        candidates = (torch.exp(draws).long() - 1).clamp_(0, n_vocab - 1).unique()
+
+        def log_drawn(ids: torch.Tensor) -> torch.Tensor:
+            # log P(the word is among `sampled` draws with replacement)
+            p = torch.log1p(1.0 / (ids.float() + 1.0)) / log_range
+            return torch.log(-torch.expm1(self.sampled * torch.log1p(-p)))
+
+        true = (hidden * weight[targets]).sum(-1) + bias[targets] - log_drawn(targets)
+        sampled = hidden @ weight[candidates].t() + bias[candidates]
+        sampled = sampled - log_drawn(candidates)
+        # A target drawn as a candidate is not its own negative.
+        sampled = sampled.masked_fill(targets.unsqueeze(1) == candidates, -math.inf)
+        logits = torch.cat([true.unsqueeze(1), sampled], dim=1)
+        return true - torch.logsumexp(logits, dim=1)
 
     def target_log_probs(
         self, hidden: torch.Tensor, targets: torch.Tensor

@@ -36,6 +36,7 @@ class BiRNN(nn.Module):
         cell: str = "lstm",
         input_dropout: float = 0.0,
         separate_directions: bool = False,
+        word_dropout: float = 0.0,
     ) -> None:
         super().__init__()
         if cell not in CELLS:
@@ -53,6 +54,7 @@ class BiRNN(nn.Module):
         self.input_dropout = (
             nn.Dropout(input_dropout) if input_dropout else nn.Identity()
         )
+        self.word_dropout = word_dropout
 
     def forward(
         self,
@@ -74,7 +76,7 @@ class BiRNN(nn.Module):
             # which breaks cuDNN's single weight buffer; re-pack it once here.
             for rnn in [*self.forward_layers, *self.backward_layers]:
                 rnn.flatten_parameters()
-        H = self.input_dropout(X)
+        H = self.input_dropout(self._drop_words(X))
         if self.separate_directions:
             forward = backward = H
             for i, rnn in enumerate(self.forward_layers):
@@ -91,6 +93,16 @@ class BiRNN(nn.Module):
             backward = self._run(backward_rnn, H, groups, 3)
             H = torch.cat([forward, backward.index_select(0, backward_rows)], dim=1)
         return H
+
+    def _drop_words(self, X: torch.Tensor) -> torch.Tensor:
+        """In training, zero the whole input vector of a word_dropout share of
+        the tokens (Dozat & Manning's word dropout; Iyyer et al. 2015), scaling
+        the rest to keep the expected input: the network must then place a
+        word from its context alone, as it must for a word it never saw."""
+        if not self.training or not self.word_dropout:
+            return X
+        keep = torch.rand(X.shape[0], 1, device=X.device) >= self.word_dropout
+        return X * keep.to(X.dtype) / (1.0 - self.word_dropout)
 
     def _layer_input(self, H: torch.Tensor, layer: int) -> torch.Tensor:
         """Dropout between layers, and a zero row for padding positions to read."""

@@ -182,6 +182,17 @@ def test_input_dropout_only_in_training():
     )
 
 
+def test_word_dropout_zeroes_whole_tokens_in_training_only():
+    torch.manual_seed(0)
+    rnn = BiRNN(4, 3, depth=1, dropout=0.0, word_dropout=0.5)
+    X = torch.ones(200, 4)
+    dropped = rnn.train()._drop_words(X)
+    zero_rows = (dropped == 0).all(dim=1)
+    assert 60 < int(zero_rows.sum()) < 140
+    assert torch.all(dropped[~zero_rows] == 2.0)  # survivors scaled by 1 / (1 - p)
+    assert torch.equal(rnn.eval()._drop_words(X), X)
+
+
 def test_empty_batches():
     model = build_bilstm_encoder(WIDTH, depth=1, dropout=0.0).initialize()
     assert model.predict([]) == []
@@ -203,6 +214,7 @@ def test_long_doc():
         ({"depth": 0}, "depth"),
         ({"dropout": 1.0}, "dropout"),
         ({"input_dropout": -0.1}, "input_dropout"),
+        ({"word_dropout": 1.0}, "word_dropout"),
         ({"cell": "transformer"}, "cell"),
     ],
 )

@@ -44,3 +44,42 @@ def test_overfits_a_short_sequence(cell):
         loss.backward()
         optimizer.step()
     assert math.exp(loss.item()) < 1.2
+
+
+def test_sampled_softmax_trains_and_evaluates_in_full():
+    torch.manual_seed(0)
+    ids = torch.randint(0, 200, (4, 30))
+    model = RNNLanguageModel(200, width=16, depth=1, dropout=0.0, sampled=20)
+    hidden, _ = model(ids[:, :-1])
+    sampled_loss = model.loss(hidden, ids[:, 1:])
+    sampled_loss.backward()
+    assert torch.isfinite(sampled_loss)
+    # only the targets' and candidates' output rows (tied: embeddings) learn
+    touched = model.decoder.weight.grad.abs().sum(dim=1) > 0
+    assert 0 < int(touched.sum()) < 200
+    model.eval()
+    full_loss = model.loss(hidden, ids[:, 1:])
+    full_log_probs = model.target_log_probs(hidden, ids[:, 1:])
+    torch.testing.assert_close(full_loss, -full_log_probs.sum())
+    # with at least as many samples as words, training uses the full softmax
+    everything = RNNLanguageModel(200, width=16, depth=1, dropout=0.0, sampled=200)
+    everything.load_state_dict(model.state_dict())
+    torch.testing.assert_close(everything.train().loss(hidden, ids[:, 1:]), full_loss)
+    with pytest.raises(ValueError, match="not both"):
+        RNNLanguageModel(200, cutoffs=[50], sampled=20)
+
+
+def test_sampled_softmax_overfits_a_short_sequence():
+    torch.manual_seed(0)
+    ids = torch.tensor([[1, 2, 3, 4, 5, 6, 7, 8, 9] * 2])
+    model = RNNLanguageModel(100, width=32, depth=1, dropout=0.0, sampled=10)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.03)
+    for _ in range(150):
+        hidden, _ = model(ids[:, :-1])
+        loss = model.loss(hidden, ids[:, 1:]) / (ids.shape[1] - 1)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    hidden, _ = model(ids[:, :-1])
+    assert math.exp(model.loss(hidden, ids[:, 1:]).item() / (ids.shape[1] - 1)) < 1.5
