@@ -53,9 +53,13 @@ def test_spacy_train_parser_with_word2vec_vectors(tmp_path, word2vec_pipeline):
     assert doc.has_annotation("DEP")
 
 
-@pytest.mark.parametrize("config", ["lm_word.cfg", "lm_char.cfg"])
-def test_spacy_train_language_model(config, tmp_path):
+@pytest.mark.parametrize(
+    "config,sampled", [("lm_word.cfg", 0), ("lm_word.cfg", 50), ("lm_char.cfg", 0)]
+)
+def test_spacy_train_language_model(config, sampled, tmp_path):
     overrides = {"training.max_steps": 20, "training.eval_frequency": 10}
+    if sampled:  # fewer than the sample text's 283 words: the sampled softmax runs
+        overrides["components.lstm_lm.model.sampled_softmax"] = sampled
     train(ROOT / "configs" / config, tmp_path, overrides=overrides)
     nlp = spacy.load(tmp_path / "model-last")
     doc = nlp("She always had a passion for cooking.")
