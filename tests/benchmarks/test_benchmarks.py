@@ -50,7 +50,7 @@ def test_lm_speed_runs(tmp_path):
     path = tmp_path / "train.txt"
     path.write_text("the cat sat on the mat\nthe dog sat on the log\n" * 40)
     args = argparse.Namespace(
-        width=8, depth=1, dropout=0.0, streams=2, bptt=5, windows=3
+        width=8, depth=1, dropout=0.0, streams=2, bptt=5, windows=3, sampled=0
     )
     assert plain_tokens_per_second(path, args) > 0
     assert spacy_tokens_per_second(path, args) > 0
