@@ -163,3 +163,19 @@ def test_batched_surprisal_matches_one_doc_at_a_time(level, tmp_path):
     for doc, bits in zip(docs, batched):
         assert len(bits) == len(doc)
         numpy.testing.assert_allclose(bits, lm.predict([doc])[0], rtol=1e-5, atol=1e-5)
+
+
+def test_bfloat16_inference_is_close_to_float32(tmp_path):
+    nlp = make_nlp()
+    nlp = train(nlp, stream(nlp, tmp_path), epochs=5)
+    lm = nlp.get_pipe("lstm_lm")
+    docs = [Doc(nlp.vocab, words=t.split()) for t in ["the cat sat", "the dog ate it"]]
+    exact = lm.predict(docs)
+    lm.cfg["bfloat16_inference"] = True
+    for bits, reference in zip(lm.predict(docs), exact):
+        assert bits.dtype == reference.dtype
+        numpy.testing.assert_allclose(bits, reference, rtol=0.05, atol=0.1)
+    # the training-time evaluation stays exact
+    scores = lm.score(stream(nlp, tmp_path))
+    lm.cfg["bfloat16_inference"] = False
+    assert lm.score(stream(nlp, tmp_path)) == scores
