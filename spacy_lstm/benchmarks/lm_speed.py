@@ -10,7 +10,8 @@ Doc and Example handling counts). Prints one JSON line with training tokens/s
 of each (after a warm-up) and their ratio.
 
 With --pipeline and --valid, it also times a trained lstm_lm pipeline's
-`nlp.pipe` over the lines of a pretokenized text (one doc per line).
+`nlp.pipe` over the lines of a pretokenized text (one doc per line), in float32
+and with bfloat16_inference, with the perplexity of the surprisal each sets.
 """
 
 import argparse
@@ -19,6 +20,7 @@ import time
 from collections import Counter
 from itertools import islice
 from pathlib import Path
+from typing import Optional, Tuple
 
 import spacy
 import torch
@@ -79,14 +81,26 @@ def spacy_tokens_per_second(path: Path, args) -> float:
     return count / (time.perf_counter() - start)
 
 
-def inference_tokens_per_second(pipeline: str, path: Path) -> float:
+def inference_tokens_per_second(
+    pipeline: str, path: Path, bfloat16: bool = False
+) -> Tuple[float, Optional[float]]:
+    """nlp.pipe's tokens/s over the lines of a text, one doc per line, and
+    the perplexity of the surprisal it sets (each line on its own, so not the
+    perplexity command's convention), to see what bfloat16 costs."""
     nlp = spacy.load(pipeline)
+    if "lstm_lm" in nlp.pipe_names:
+        nlp.get_pipe("lstm_lm").cfg["bfloat16_inference"] = bfloat16
     lines = path.read_text(encoding="utf8").splitlines()
     docs = [Doc(nlp.vocab, words=line.split()) for line in lines if line.split()]
     list(nlp.pipe(docs[:64]))  # warm-up
     start = time.perf_counter()
-    tokens = sum(len(doc) for doc in nlp.pipe(docs, batch_size=64))
-    return tokens / (time.perf_counter() - start)
+    docs = list(nlp.pipe(docs, batch_size=64))
+    seconds = time.perf_counter() - start
+    bits = [
+        b for doc in docs if doc._.lm_surprisal is not None for b in doc._.lm_surprisal
+    ]
+    perplexity = float(2.0 ** (sum(bits) / len(bits))) if bits else None
+    return sum(len(doc) for doc in docs) / seconds, perplexity
 
 
 def main() -> None:
@@ -116,9 +130,12 @@ def main() -> None:
         "width": args.width, "depth": args.depth, "threads": args.threads,
     }  # fmt: skip
     if args.pipeline and args.valid:
-        result["pipe_tokens_per_s"] = round(
-            inference_tokens_per_second(args.pipeline, args.valid)
-        )
+        for precision, bfloat16 in (("", False), ("_bfloat16", True)):
+            speed, perplexity = inference_tokens_per_second(
+                args.pipeline, args.valid, bfloat16
+            )
+            result[f"pipe_tokens_per_s{precision}"] = round(speed)
+            result[f"pipe_line_perplexity{precision}"] = perplexity
     print(json.dumps(result))
 
 
