@@ -95,6 +95,12 @@ def main() -> None:
     parser.add_argument(
         "--spacy-threads", type=int, default=0, help="word2vec threads (0: default)"
     )
+    parser.add_argument(
+        "--spacy-min-alpha",
+        type=float,
+        help="our min_alpha (default: the config's); 0.0025 ends where gensim's "
+        "corpus_file mode ends with 2 workers and 5 epochs",
+    )
     parser.add_argument("--output", type=Path, default=Path("training/word2vec_bench"))
     parser.add_argument("--skip-gensim", action="store_true")
     parser.add_argument("--gensim-iterable", action="store_true")
@@ -110,6 +116,7 @@ def main() -> None:
         "architecture": args.architecture,
         "gensim_workers": args.threads,
         "spacy_threads": args.spacy_threads,
+        "spacy_min_alpha": args.spacy_min_alpha,
     }
     modes = [] if args.skip_gensim else ["corpus_file"]
     if args.gensim_iterable:
@@ -136,7 +143,9 @@ def main() -> None:
          "--corpora.train.pretokenized", "true",
          "--components.word2vec.threads", str(args.spacy_threads),
          "--components.word2vec.model.architecture", args.architecture,
-         "--components.word2vec.model.epochs", str(args.epochs)]
+         "--components.word2vec.model.epochs", str(args.epochs),
+         *(["--components.word2vec.model.min_alpha", str(args.spacy_min_alpha)]
+           if args.spacy_min_alpha is not None else [])]
     )  # fmt: skip
     import spacy
 
