@@ -29,9 +29,9 @@ class RNNLanguageModel(nn.Module):
     cutoffs (Optional[List[int]]): Use an adaptive softmax (Grave et al. 2017)
         with these frequency-rank cutoffs, for large vocabularies. Token ids
         must then be ordered by frequency. Not tied.
-    sampled (int): Train the full softmax on the targets and this many
-        sampled words per batch instead of the whole vocabulary (sampled
-        softmax, Jean et al. 2015); 0 trains on all of it. Evaluation and
+    sampled (int): Train on a softmax over the targets and this many words
+        sampled per batch instead of the whole vocabulary (sampled softmax,
+        Jean et al. 2015); 0 trains on all of it. Evaluation and
         inference always use the full softmax, tied or not. Token ids must be
         ordered by frequency: candidates are drawn log-uniformly by rank.
     """
