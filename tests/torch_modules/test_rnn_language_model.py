@@ -36,14 +36,19 @@ def test_overfits_a_short_sequence(cell):
     torch.manual_seed(0)
     ids = torch.tensor([[1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9]])
     model = RNNLanguageModel(10, width=32, depth=1, cell=cell, dropout=0.0)
+    assert math.exp(fit(model, ids)) < 1.2
+
+
+def fit(model, ids, steps=150):
+    """Train with Adam on one sequence; the last step's loss per token."""
     optimizer = torch.optim.Adam(model.parameters(), lr=0.03)
-    for _ in range(150):
+    for _ in range(steps):
         hidden, _ = model(ids[:, :-1])
         loss = model.loss(hidden, ids[:, 1:]) / (ids.shape[1] - 1)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    assert math.exp(loss.item()) < 1.2
+    return loss.item()
 
 
 def test_sampled_softmax_trains_and_evaluates_in_full():
@@ -73,13 +78,7 @@ def test_sampled_softmax_overfits_a_short_sequence():
     torch.manual_seed(0)
     ids = torch.tensor([[1, 2, 3, 4, 5, 6, 7, 8, 9] * 2])
     model = RNNLanguageModel(100, width=32, depth=1, dropout=0.0, sampled=10)
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.03)
-    for _ in range(150):
-        hidden, _ = model(ids[:, :-1])
-        loss = model.loss(hidden, ids[:, 1:]) / (ids.shape[1] - 1)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+    fit(model, ids)
     model.eval()
     hidden, _ = model(ids[:, :-1])
     assert math.exp(model.loss(hidden, ids[:, 1:]).item() / (ids.shape[1] - 1)) < 1.5
