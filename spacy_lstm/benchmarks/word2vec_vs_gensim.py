@@ -16,8 +16,8 @@ gensim runs as `Word2Vec(corpus_file=...)`; --gensim-iterable also runs it on
 each worker measures its progress against the whole corpus, so within an epoch
 the rate falls only 1/workers of an epoch's share, and it ends near
 alpha x (1 - 1/workers) / epochs (0.0025 with 2 workers and 5 epochs) instead of
-min_alpha. The iterable run has the linear schedule that
-word2vec.c, gensim's iterable mode and spacy-lstm use.
+min_alpha. The iterable run has word2vec.c's linear schedule down to min_alpha.
+spacy-lstm's schedule is linear too, and its default min_alpha is that 0.0025.
 """
 
 import argparse
@@ -98,8 +98,8 @@ def main() -> None:
     parser.add_argument(
         "--spacy-min-alpha",
         type=float,
-        help="our min_alpha (default: the config's); 0.0025 ends where gensim's "
-        "corpus_file mode ends with 2 workers and 5 epochs",
+        help="our min_alpha (default: the config's, 0.0025, where gensim's "
+        "corpus_file mode ends with 2 workers and 5 epochs; 0.0001 is word2vec.c's)",
     )
     parser.add_argument("--output", type=Path, default=Path("training/word2vec_bench"))
     parser.add_argument("--skip-gensim", action="store_true")
