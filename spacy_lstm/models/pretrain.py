@@ -1,13 +1,21 @@
 """spacy-lstm.PretrainBiLM.v1: a forward and backward language-model objective
-for `spacy pretrain`, ELMo-style, on an encoder with separate directions."""
+for `spacy pretrain`, ELMo-style, on an encoder with separate directions, and
+spacy-lstm.init_from_bilm.v1, which starts a tok2vec from its weights."""
 
-from typing import Callable, List, Tuple
+import io
+from pathlib import Path
+from typing import Callable, List, Optional, Tuple
 
+import srsly
+import torch
+from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import registry
 from spacy.vocab import Vocab
 from thinc.api import CosineDistance, Linear, Model, Ops
 from thinc.types import Floats2d
+
+from ..torch_modules.rnn import mixed_state_from_separate
 
 
 @registry.architectures("spacy-lstm.PretrainBiLM.v1")
@@ -106,3 +114,64 @@ def get_loss(ops: Ops, docs: List[Doc], predicted: Floats2d) -> Tuple[float, Flo
         predicted, target
     )
     return float(loss), d_predicted
+
+
+@registry.callbacks("spacy-lstm.init_from_bilm.v1")
+def create_init_from_bilm(
+    path: Optional[Path] = None, component: str = "tok2vec"
+) -> Callable[[Language], Language]:
+    """An `[initialize.after_init]` callback that starts a component's tok2vec
+    from the weights `spacy pretrain` saved with PretrainBiLM.v1 (a
+    model*.bin), like `[initialize] init_tok2vec`, except that the tok2vec's
+    BiLSTMEncoder may mix the directions although the pretrained one kept them
+    apart: each upper layer then starts reading its own direction only, with
+    zero weights for the other (see mixed_state_from_separate), so the
+    pretrained function is kept and the parser is free to learn to mix.
+
+    path (Optional[Path]): The pretrained weights; None does nothing.
+    component (str): The pipe whose model is the tok2vec.
+    """
+
+    def init_from_bilm(nlp: Language) -> Language:
+        if path is not None:
+            load_bilm_weights(nlp.get_pipe(component).model, Path(path))
+        return nlp
+
+    return init_from_bilm
+
+
+def load_bilm_weights(tok2vec: Model, path: Path) -> None:
+    """Load pretrained tok2vec weights, widening separate-direction encoder
+    layers where tok2vec's encoder mixes the directions."""
+    if not path.is_file():
+        raise ValueError(f"Pretrained tok2vec weights not found: {path}")
+    try:
+        msg = srsly.msgpack_loads(path.read_bytes())
+        nodes = list(tok2vec.walk())
+        if len(msg["nodes"]) != len(nodes):
+            raise ValueError("the saved model has a different architecture")
+        for i, node in enumerate(nodes):
+            if node.name != "bilstm_encoder" or node.attrs["separate_directions"]:
+                continue
+            saved_attrs = msg["attrs"][i]
+            if srsly.msgpack_loads(saved_attrs["separate_directions"]):
+                saved_attrs["separate_directions"] = srsly.msgpack_dumps(False)
+                rnn = nodes.index(node.layers[0])
+                msg["shims"][rnn] = [_mix_directions(b) for b in msg["shims"][rnn]]
+        tok2vec.from_dict(msg)
+    except Exception as err:
+        raise ValueError(
+            f"Could not load the pretrained tok2vec weights from {path} "
+            f"({type(err).__name__}: {err}). Pretrain with the same tok2vec "
+            "settings (widths, depth, rows, attrs) as the pipeline."
+        ) from err
+
+
+def _mix_directions(shim_bytes: bytes) -> bytes:
+    """A saved BiRNN with separate directions, as one with mixed directions."""
+    shim = srsly.msgpack_loads(shim_bytes)
+    state = torch.load(io.BytesIO(shim["state"]), weights_only=True)
+    buffer = io.BytesIO()
+    torch.save(mixed_state_from_separate(state), buffer)
+    shim["state"] = buffer.getvalue()
+    return srsly.msgpack_dumps(shim)

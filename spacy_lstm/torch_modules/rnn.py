@@ -126,3 +126,25 @@ class BiRNN(nn.Module):
             padded = H.index_select(0, index).view(steps, size, -1)
             out.append(rnn(padded)[0].reshape(steps * size, -1))
         return torch.cat(out)
+
+
+def mixed_state_from_separate(
+    state: Dict[str, torch.Tensor],
+) -> Dict[str, torch.Tensor]:
+    """Turn the state dict of a BiRNN with separate directions into one for the
+    same BiRNN with mixed directions that computes exactly the same function.
+
+    Above the first layer, a mixed layer reads [forward; backward] of the layer
+    below, a separate one only its own half. Padding each upper layer's input
+    weights with zeros for the other direction's half keeps every output, and
+    fine-tuning can then learn to mix the directions (function-preserving
+    widening, as in Net2Net)."""
+    mixed = dict(state)
+    for key, weights in state.items():
+        direction, layer, name = key.split(".", 2)
+        if int(layer) == 0 or not name.startswith("weight_ih"):
+            continue
+        zeros = torch.zeros_like(weights)
+        halves = [weights, zeros] if direction == "forward_layers" else [zeros, weights]
+        mixed[key] = torch.cat(halves, dim=1)
+    return mixed

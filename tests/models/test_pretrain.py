@@ -11,6 +11,7 @@ from spacy.util import load_config, registry
 from thinc.api import Adam
 
 ROOT = Path(__file__).parent.parent.parent
+BILM_CONFIG = ROOT / "configs" / "parser_bilm.cfg"
 WORDS = "the cat sat on a mat while the dog ran to the cat".split()
 
 
@@ -80,16 +81,65 @@ def test_loss_falls_with_training():
     assert losses[-1] < 0.5 * losses[0]
 
 
-def test_spacy_pretrain_then_init_tok2vec(tmp_path, word2vec_pipeline):
+@pytest.fixture(scope="module")
+def pretrained(tmp_path_factory, word2vec_pipeline):
+    """configs/parser_bilm.cfg pretrained on corpus/: (overrides, weights)."""
     overrides = {
         "paths.raw_text": str(ROOT / "corpus/text/sample.txt"),
         "paths.vectors": str(word2vec_pipeline),
         "pretraining.max_epochs": 2,
     }
-    config_path = ROOT / "configs" / "parser_bilm.cfg"
-    config = load_config(config_path, overrides=overrides, interpolate=True)
-    pretrain(config, tmp_path, silent=True)
-    weights = tmp_path / "model-last.bin"
-    overrides["paths.init_tok2vec"] = str(weights)
-    nlp = init_nlp(load_config(config_path, overrides=overrides, interpolate=False))
+    config = load_config(BILM_CONFIG, overrides=overrides, interpolate=True)
+    output = tmp_path_factory.mktemp("bilm")
+    pretrain(config, output, silent=True)
+    return overrides, output / "model-last.bin"
+
+
+def test_spacy_pretrain_then_init_tok2vec(pretrained):
+    overrides, weights = pretrained
+    overrides = {**overrides, "paths.init_tok2vec": str(weights)}
+    nlp = init_nlp(load_config(BILM_CONFIG, overrides=overrides, interpolate=False))
     assert nlp.get_pipe("tok2vec").model.to_bytes() == weights.read_bytes()
+
+
+def test_init_from_bilm_keeps_the_function_with_mixed_directions(pretrained):
+    overrides, weights = pretrained
+    bilm = init_nlp(
+        load_config(
+            BILM_CONFIG,
+            overrides={**overrides, "paths.init_tok2vec": str(weights)},
+            interpolate=False,
+        )
+    )
+    mixed_overrides = {
+        "paths.vectors": overrides["paths.vectors"],
+        "paths.init_bilm": str(weights),
+        "components.tok2vec.model.encode.width": 256,  # parser_bilm.cfg's
+    }
+    config = load_config(ROOT / "configs" / "parser_vectors.cfg", mixed_overrides)
+    nlp = init_nlp(config)
+    encoder = next(
+        node
+        for node in nlp.get_pipe("tok2vec").model.walk()
+        if node.name == "bilstm_encoder"
+    )
+    assert not encoder.attrs["separate_directions"]
+    docs = [nlp.make_doc(text) for text in ["The cat sat on the mat .", "Dogs ran", ""]]
+    expected = bilm.get_pipe("tok2vec").model.predict(docs)
+    got = nlp.get_pipe("tok2vec").model.predict(docs)
+    for Y, X in zip(got, expected):
+        numpy.testing.assert_allclose(Y, X, rtol=1e-5, atol=1e-6)
+
+
+def test_init_from_bilm_errors_name_the_file(tmp_path):
+    create = registry.get("callbacks", "spacy-lstm.init_from_bilm.v1")
+    nlp = nlp_with_vectors()
+    nlp.add_pipe("tok2vec")
+    nlp.initialize()
+    assert create(path=None)(nlp) is nlp
+    missing = tmp_path / "model-last.bin"
+    with pytest.raises(ValueError, match="model-last.bin"):
+        create(path=missing)(nlp)
+    missing.write_bytes(tok2vec().to_bytes())  # another architecture
+    with pytest.raises(ValueError, match="model-last.bin.*architecture"):
+        create(path=missing)(nlp)
