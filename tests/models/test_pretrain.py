@@ -114,7 +114,6 @@ def test_init_from_bilm_keeps_the_function_with_mixed_directions(pretrained):
     mixed_overrides = {
         "paths.vectors": overrides["paths.vectors"],
         "paths.init_bilm": str(weights),
-        "components.tok2vec.model.encode.width": 256,  # parser_bilm.cfg's
     }
     config = load_config(ROOT / "configs" / "parser_vectors.cfg", mixed_overrides)
     nlp = init_nlp(config)
