@@ -14,6 +14,7 @@ GROUPS = {
     "spacy_readers": "readers",
     "spacy_factories": "factories",
     "spacy_scorers": "scorers",
+    "spacy_callbacks": "callbacks",
     "spacy_misc": "misc",
     "spacy_cli": "cli",
 }
@@ -43,6 +44,7 @@ BUILD_ARGS = {
     "spacy-lstm.LSTMLanguageModel.v1": lambda: {"width": 8, "depth": 1},
     "spacy-lstm.LMStream.v1": lambda: {"path": "corpus/text/sample.txt"},
     "spacy-lstm.PretrainBiLM.v1": lambda: {},
+    "spacy-lstm.init_from_bilm.v1": lambda: {},
     "spacy-lstm.word2vec_scorer.v1": lambda: {
         "similarity": "corpus/text/similarity.tsv"
     },
@@ -58,6 +60,7 @@ def test_entry_points_are_listed():
         "spacy-lstm.PlainText.v1",
         "spacy-lstm.Word2Vec.v1",
         "spacy-lstm.word2vec_scorer.v1",
+        "spacy-lstm.init_from_bilm.v1",
         "lstm_parser",
         "word2vec",
     } <= names
