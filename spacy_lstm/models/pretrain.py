@@ -170,7 +170,8 @@ def load_bilm_weights(tok2vec: Model, path: Path) -> None:
 def _mix_directions(shim_bytes: bytes) -> bytes:
     """A saved BiRNN with separate directions, as one with mixed directions."""
     shim = srsly.msgpack_loads(shim_bytes)
-    state = torch.load(io.BytesIO(shim["state"]), weights_only=True)
+    # on CPU: the shim moves the weights to the current device when it loads them
+    state = torch.load(io.BytesIO(shim["state"]), map_location="cpu", weights_only=True)
     buffer = io.BytesIO()
     torch.save(mixed_state_from_separate(state), buffer)
     shim["state"] = buffer.getvalue()
