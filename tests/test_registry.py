@@ -26,30 +26,18 @@ ENTRY_POINTS = [
 ]
 
 
-def small_embed():
-    return registry.get("architectures", "spacy.MultiHashEmbed.v2")(
+def small_tok2vec():
+    embed = registry.get("architectures", "spacy.MultiHashEmbed.v2")(
         width=8, attrs=["NORM"], rows=[100], include_static_vectors=False
     )
-
-
-def small_tok2vec(**encoder_settings):
-    encode = registry.get("architectures", "spacy-lstm.BiLSTMEncoder.v1")(
-        8, 1, 0.0, **encoder_settings
-    )
-    return registry.get("architectures", "spacy.Tok2Vec.v2")(small_embed(), encode)
+    encode = registry.get("architectures", "spacy-lstm.BiLSTMEncoder.v1")(8, 1, 0.0)
+    return registry.get("architectures", "spacy.Tok2Vec.v2")(embed, encode)
 
 
 # Arguments that build each registered function.
 BUILD_ARGS = {
     "spacy-lstm.BiLSTMEncoder.v1": lambda: {"width": 8, "depth": 1, "dropout": 0.0},
     "spacy-lstm.BiaffineParser.v1": lambda: {"tok2vec": small_tok2vec()},
-    "spacy-lstm.BiLMFeatures.v1": lambda: {
-        "bilm": small_tok2vec(separate_directions=True, all_layers=True),
-        "embed": small_embed(),
-        "encode": registry.get("architectures", "spacy-lstm.BiLSTMEncoder.v1")(
-            8, 1, 0.0, nI=16
-        ),
-    },
     "spacy-lstm.Corpus.v1": lambda: {"path": "corpus/ud/dev.conllu"},
     "spacy-lstm.PlainText.v1": lambda: {"path": "corpus/text/sample.txt"},
     "spacy-lstm.Word2Vec.v1": lambda: {},

@@ -1,5 +1,4 @@
 from .biaffine import build_biaffine_parser
-from .bilm_features import build_bilm_features_tok2vec
 from .encoder import build_bilstm_encoder
 from .language_model import build_lstm_language_model
 from .pretrain import create_bilm_objective
@@ -7,7 +6,6 @@ from .word2vec import build_word2vec
 
 __all__ = [
     "build_biaffine_parser",
-    "build_bilm_features_tok2vec",
     "build_bilstm_encoder",
     "build_lstm_language_model",
     "build_word2vec",

@@ -32,7 +32,6 @@ def build_bilstm_encoder(
     input_dropout: float = 0.0,
     separate_directions: bool = False,
     word_dropout: float = 0.0,
-    all_layers: bool = False,
 ) -> Model[InT, OutT]:
     """Encode context with a stack of bidirectional recurrent layers. A drop-in
     replacement for spacy.TorchBiLSTMEncoder.v1 in the `encode` slot of
@@ -75,9 +74,6 @@ def build_bilstm_encoder(
     word_dropout (float): The share of tokens whose whole input vector is
         zeroed during training, so that the encoder learns to read a word from
         its context, as it must for unseen words.
-    all_layers (bool): Output every layer's vectors side by side, the first
-        layer's first (width * depth wide), for an ELMo-style scalar mix of a
-        frozen pretrained encoder (spacy-lstm.BiLMFeatures.v1).
     RETURNS (Model[List[Floats2d], List[Floats2d]]): The encoder.
     """
     if width < 2 or width % 2:
@@ -111,7 +107,6 @@ def build_bilstm_encoder(
             input_dropout=input_dropout,
             separate_directions=separate_directions,
             word_dropout=word_dropout,
-            all_layers=all_layers,
         ),
         convert_inputs=convert_inputs,
         convert_outputs=convert_outputs,
@@ -120,12 +115,11 @@ def build_bilstm_encoder(
         "bilstm_encoder",
         forward,
         layers=[rnn],
-        dims={"nI": nI, "nO": width * depth if all_layers else width},
+        dims={"nI": nI, "nO": width},
         attrs={
             "cell": cell,
             "depth": depth,
             "separate_directions": separate_directions,
-            "all_layers": all_layers,
         },
     )
 

@@ -126,9 +126,7 @@ def create_init_from_bilm(
     BiLSTMEncoder may mix the directions although the pretrained one kept them
     apart: each upper layer then starts reading its own direction only, with
     zero weights for the other (see mixed_state_from_separate), so the
-    pretrained function is kept and the parser is free to learn to mix. Where
-    the tok2vec is spacy-lstm.BiLMFeatures.v1, the weights go to its frozen
-    biLM.
+    pretrained function is kept and the parser is free to learn to mix.
 
     path (Optional[Path]): The pretrained weights; None does nothing.
     component (str): The pipe whose model is the tok2vec.
@@ -136,13 +134,7 @@ def create_init_from_bilm(
 
     def init_from_bilm(nlp: Language) -> Language:
         if path is not None:
-            model = nlp.get_pipe(component).model
-            if model.name == "bilm_features_tok2vec":
-                from .bilm_features import load_bilm  # it imports this module
-
-                load_bilm(model, Path(path))
-            else:
-                load_bilm_weights(model, Path(path))
+            load_bilm_weights(nlp.get_pipe(component).model, Path(path))
         return nlp
 
     return init_from_bilm
@@ -159,8 +151,6 @@ def load_bilm_weights(tok2vec: Model, path: Path) -> None:
         if len(msg["nodes"]) != len(nodes):
             raise ValueError("the saved model has a different architecture")
         for i, node in enumerate(nodes):
-            if node.name == "bilstm_encoder" and node.attrs.get("all_layers"):
-                _keep_all_layers_widths(nodes, msg, node)
             if node.name != "bilstm_encoder" or node.attrs["separate_directions"]:
                 continue
             saved_attrs = msg["attrs"][i]
@@ -175,19 +165,6 @@ def load_bilm_weights(tok2vec: Model, path: Path) -> None:
             f"({type(err).__name__}: {err}). Pretrain with the same tok2vec "
             "settings (widths, depth, rows, attrs) as the pipeline."
         ) from err
-
-
-def _keep_all_layers_widths(nodes: List[Model], msg: dict, encoder: Model) -> None:
-    """An encoder that outputs all its layers (all_layers) is depth times as
-    wide as the pretrained one, with the same weights: keep its output width,
-    and that of the layers that end in it, instead of the saved one."""
-    wide = encoder.get_dim("nO")
-    narrow = wide // encoder.attrs["depth"]
-    msg["attrs"][nodes.index(encoder)]["all_layers"] = srsly.msgpack_dumps(True)
-    for node, info in zip(nodes, msg["nodes"]):
-        if info["dims"].get("nO") == narrow and node.has_dim("nO") is True:
-            if node.get_dim("nO") == wide:
-                info["dims"]["nO"] = wide
 
 
 def _mix_directions(shim_bytes: bytes) -> bytes:

@@ -37,7 +37,6 @@ class BiRNN(nn.Module):
         input_dropout: float = 0.0,
         separate_directions: bool = False,
         word_dropout: float = 0.0,
-        all_layers: bool = False,
     ) -> None:
         super().__init__()
         if cell not in CELLS:
@@ -56,8 +55,6 @@ class BiRNN(nn.Module):
             nn.Dropout(input_dropout) if input_dropout else nn.Identity()
         )
         self.word_dropout = word_dropout
-        # Return every layer's output side by side (an ELMo scalar mix reads them).
-        self.all_layers = all_layers
 
     def forward(
         self,
@@ -72,8 +69,7 @@ class BiRNN(nn.Module):
         forward_rows (torch.Tensor): For each token, its row in the forward
             outputs of all groups, flattened and concatenated.
         backward_rows (torch.Tensor): The same for the backward outputs.
-        RETURNS (torch.Tensor): (n_tokens, 2 * nH), in the row order of X, or
-            (n_tokens, depth * 2 * nH) with all_layers, the first layer first.
+        RETURNS (torch.Tensor): (n_tokens, 2 * nH), in the row order of X.
         """
         if X.is_cuda:
             # Thinc's optimizer writes the weights back one tensor at a time,
@@ -81,34 +77,22 @@ class BiRNN(nn.Module):
             for rnn in [*self.forward_layers, *self.backward_layers]:
                 rnn.flatten_parameters()
         H = self.input_dropout(self._drop_words(X))
-        outputs = []
         if self.separate_directions:
-            forwards, backwards = [], []
             forward = backward = H
             for i, rnn in enumerate(self.forward_layers):
                 forward = self._run(rnn, self._layer_input(forward, i), groups, 2)
                 forward = forward.index_select(0, forward_rows)
-                forwards.append(forward)
             for i, rnn in enumerate(self.backward_layers):
                 backward = self._run(rnn, self._layer_input(backward, i), groups, 3)
                 backward = backward.index_select(0, backward_rows)
-                backwards.append(backward)
-            outputs = [torch.cat(pair, dim=1) for pair in zip(forwards, backwards)]
-        else:
-            layers = zip(self.forward_layers, self.backward_layers)
-            for i, (forward_rnn, backward_rnn) in enumerate(layers):
-                H = self._layer_input(H, i)
-                forward = self._run(forward_rnn, H, groups, 2)
-                backward = self._run(backward_rnn, H, groups, 3)
-                H = torch.cat(
-                    [
-                        forward.index_select(0, forward_rows),
-                        backward.index_select(0, backward_rows),
-                    ],
-                    dim=1,
-                )
-                outputs.append(H)
-        return torch.cat(outputs, dim=1) if self.all_layers else outputs[-1]
+            return torch.cat([forward, backward], dim=1)
+        layers = zip(self.forward_layers, self.backward_layers)
+        for i, (forward_rnn, backward_rnn) in enumerate(layers):
+            H = self._layer_input(H, i)
+            forward = self._run(forward_rnn, H, groups, 2).index_select(0, forward_rows)
+            backward = self._run(backward_rnn, H, groups, 3)
+            H = torch.cat([forward, backward.index_select(0, backward_rows)], dim=1)
+        return H
 
     def _drop_words(self, X: torch.Tensor) -> torch.Tensor:
         """In training, zero the whole input vector of a word_dropout share of
