@@ -5,6 +5,7 @@ it in the doc), in bits, and each doc with its perplexity, 2 ** (mean surprisal
 per token). The first token is predicted after <eos>, the sentence boundary.
 """
 
+import functools
 import math
 from collections import Counter
 from pathlib import Path
@@ -80,9 +81,11 @@ def make_language_model(
     min_freq (int): Leave out words seen fewer times in training.
     grad_clip (float): Clip the gradient's global norm to this (0: off).
     bfloat16_inference (bool): Compute the surprisal that nlp() and nlp.pipe
-        set in bfloat16 (torch autocast): about twice as fast on CPUs with
-        bfloat16 instructions (AVX512-BF16, AMX), much slower on others.
-        Training, evaluation and the perplexity command stay in float32.
+        set in bfloat16 (torch autocast) where the hardware has bfloat16
+        instructions (AVX512-BF16 or AMX CPUs, CUDA GPUs that support it):
+        about twice as fast there. Elsewhere it computes in float32, since
+        torch's CPU LSTM kernels then have no bfloat16 version. Training,
+        evaluation and the perplexity command stay in float32.
     """
     return LanguageModel(
         nlp.vocab, model, name, level=level, key=key, max_vocab=max_vocab,
@@ -100,6 +103,18 @@ def _perplexity_of(doc: Doc) -> Optional[float]:
     if values is None or len(values) == 0:
         return None
     return float(2.0 ** numpy.mean(values))
+
+
+@functools.lru_cache(maxsize=None)
+def has_native_bfloat16(device: torch.device) -> bool:
+    """Whether the device computes in bfloat16 in hardware. On a CPU without
+    it (AVX2 only, say), oneDNN has no bfloat16 LSTM and the forward pass
+    fails."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return False
 
 
 Doc.set_extension("lm_surprisal", default=None, force=True)
@@ -260,7 +275,10 @@ class LanguageModel(TrainablePipe):
             raise ValueError("lstm_lm is not initialized: run nlp.initialize() first.")
         units = [self._units(doc) for doc in docs]
         ids = [self._ids(doc_units) for doc_units in units]
-        bits = self._batch_surprisal(ids, bfloat16=self.cfg["bfloat16_inference"])
+        bfloat16 = self.cfg["bfloat16_inference"] and has_native_bfloat16(
+            next(torch_module(self.model).parameters()).device
+        )
+        bits = self._batch_surprisal(ids, bfloat16=bfloat16)
         return [self._token_bits(doc, b) for doc, b in zip(docs, bits)]
 
     def set_annotations(self, docs: Iterable[Doc], surprisals) -> None:

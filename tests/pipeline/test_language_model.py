@@ -3,11 +3,13 @@ import math
 import numpy
 import pytest
 import spacy
+import torch
 from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.util import registry
 
 from spacy_lstm.models.language_model import torch_module
+from spacy_lstm.pipeline.language_model import has_native_bfloat16
 
 TEXT = "the cat sat on the mat\nthe dog ate the bone\n" * 30
 
@@ -174,7 +176,10 @@ def test_bfloat16_inference_is_close_to_float32(tmp_path):
     lm.cfg["bfloat16_inference"] = True
     for bits, reference in zip(lm.predict(docs), exact):
         assert bits.dtype == reference.dtype
-        numpy.testing.assert_allclose(bits, reference, rtol=0.05, atol=0.1)
+        if has_native_bfloat16(torch.device("cpu")):
+            numpy.testing.assert_allclose(bits, reference, rtol=0.05, atol=0.1)
+        else:  # float32 on CPUs without bfloat16 instructions
+            numpy.testing.assert_array_equal(bits, reference)
     # the training-time evaluation stays exact
     scores = lm.score(stream(nlp, tmp_path))
     lm.cfg["bfloat16_inference"] = False
