@@ -6,6 +6,7 @@ saved and loaded with the pipeline like any vectors.
 """
 
 import os
+import warnings
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
@@ -96,14 +97,25 @@ def make_word2vec(
 def make_word2vec_scorer(similarity: Optional[Path] = None) -> Callable:
     """Score vectors by the Spearman correlation of their cosine similarities
     with human judgements (`word1 word2 score` lines, e.g. WordSim-353), reported
-    as word2vec_spearman. Without a file the score is None."""
-    pairs = read_similarity_pairs(similarity) if similarity is not None else None
+    as word2vec_spearman. The file is read when scoring, not when the pipeline
+    loads, so a saved pipeline never needs it: without the file the score is
+    None (with a warning if the file is named but missing)."""
+    read: Dict[Path, List] = {}
 
     def score(examples: Iterable[Example], *, vectors: Optional[Vectors] = None, **kw):
-        if pairs is None or vectors is None or vectors.shape[0] == 0:
+        if similarity is None or vectors is None or vectors.shape[0] == 0:
             return {SCORE_KEY: None}
+        path = Path(similarity)
+        if path not in read:
+            if not path.is_file():
+                warnings.warn(
+                    f"word2vec: the similarity file {path} is not there, so "
+                    f"{SCORE_KEY} is not scored. Set [paths] similarity to a file."
+                )
+                return {SCORE_KEY: None}
+            read[path] = read_similarity_pairs(path)
         table = table_from_vectors(vectors, vectors.strings)
-        return {SCORE_KEY: evaluate_similarity(table, pairs)["spearman"]}
+        return {SCORE_KEY: evaluate_similarity(table, read[path])["spearman"]}
 
     return score
 

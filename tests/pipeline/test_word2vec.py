@@ -245,6 +245,13 @@ def test_scorer_reports_spearman(tmp_path):
     assert scores["word2vec_spearman"] == pytest.approx(expected)
     assert make_nlp().evaluate(examples[:1])["word2vec_spearman"] is None
 
+    # the file is read when scoring: a saved pipeline loads without it
+    nlp.to_disk(tmp_path / "p")
+    pairs.unlink()
+    moved = spacy.load(tmp_path / "p")
+    with pytest.warns(UserWarning, match="not there"):
+        assert moved.evaluate(examples[:5])["word2vec_spearman"] is None
+
 
 def test_static_vectors_for_another_component(tmp_path):
     nlp = train(make_nlp(), topic_corpus(100), epochs=1)
