@@ -1,20 +1,35 @@
-"""Every config in configs/ is filled, loads and validates."""
+"""Every config in configs/ is filled, loads, validates, and passes spaCy's own
+`debug config` and `debug data` on the small data in corpus/. (pipeline.cfg
+sources trained stages: tests/test_demo_pipeline.py checks it on the demo's.)"""
 
 from pathlib import Path
 
 import pytest
 import spacy
+from spacy.cli.debug_config import debug_config
+from spacy.cli.debug_data import debug_data
 from spacy.cli.init_config import fill_config
 from spacy.schemas import ConfigSchemaTraining
 from spacy.util import load_config, registry
 
-# pipeline.cfg only sources trained components (spacy assemble):
-# tests/test_demo_pipeline.py assembles it
+ROOT = Path(__file__).parent.parent
 CONFIGS = sorted(
-    path
-    for path in (Path(__file__).parent.parent / "configs").glob("*.cfg")
-    if path.name != "pipeline.cfg"
+    path for path in (ROOT / "configs").glob("*.cfg") if path.name != "pipeline.cfg"
 )
+
+
+@pytest.fixture
+def in_root(monkeypatch):
+    """The configs' [paths] are relative to the repository root."""
+    monkeypatch.chdir(ROOT)
+
+
+def vector_overrides(path, request):
+    """--paths.vectors, the word2vec pipeline trained on corpus/, for configs
+    that use vectors."""
+    if load_config(path, interpolate=False)["paths"].get("vectors") is not None:
+        return {"paths.vectors": str(request.getfixturevalue("word2vec_pipeline"))}
+    return {}
 
 
 def test_there_are_configs():
@@ -22,23 +37,37 @@ def test_there_are_configs():
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
-def test_config_is_filled(path, tmp_path):
-    filled, _ = fill_config(tmp_path / "filled.cfg", path, silent=True)
-    assert filled == load_config(path, interpolate=False), (
-        f"{path.name} is not filled: run python -m spacy init fill-config"
+def test_fill_config_adds_nothing(path, request, tmp_path, in_root):
+    """What `spacy init fill-config` would write equals the config."""
+    config = load_config(path, interpolate=False)
+    for key, value in vector_overrides(path, request).items():
+        config["paths"][key.split(".")[1]] = value
+    config.to_disk(tmp_path / "base.cfg", interpolate=False)
+    base, filled = fill_config(
+        tmp_path / "filled.cfg", tmp_path / "base.cfg", silent=True
+    )
+    assert filled == base, (
+        f"{path.name} is not filled: run python -m spacy init fill-config --diff"
     )
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
-def test_config_loads_and_validates(path, request):
-    overrides = {}
-    if "${paths.vectors}" in path.read_text(encoding="utf8").split("[initialize]")[0]:
-        # the config sources a component from the vectors pipeline
-        overrides["paths.vectors"] = str(request.getfixturevalue("word2vec_pipeline"))
-    config = load_config(path, overrides=overrides)
+def test_config_loads_and_validates(path, request, in_root):
+    config = load_config(path, overrides=vector_overrides(path, request))
     nlp = spacy.util.load_model_from_config(config, auto_fill=False, validate=True)
     assert nlp.pipe_names == config["nlp"]["pipeline"]
     training = registry.resolve(
         nlp.config.interpolate()["training"], schema=ConfigSchemaTraining
     )
     assert training["max_steps"] >= 0
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_spacy_debug_config_and_data(path, request, in_root):
+    overrides = vector_overrides(path, request)
+    debug_config(path, overrides=overrides)
+    # the small data is too little to train on: debug data says so, and exits
+    # with 1 on that error only after every check ran
+    with pytest.raises(SystemExit) as exited:
+        debug_data(path, config_overrides=overrides, silent=True)
+    assert exited.value.code == 1

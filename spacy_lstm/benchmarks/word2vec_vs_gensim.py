@@ -141,6 +141,7 @@ def main() -> None:
          "--paths.train", str(args.corpus), "--paths.dev", str(args.corpus),
          "--paths.similarity", str(args.similarity),
          "--corpora.train.pretokenized", "true",
+         "--corpora.train.empty_reference", "true",
          "--components.word2vec.threads", str(args.spacy_threads),
          "--components.word2vec.model.architecture", args.architecture,
          "--components.word2vec.model.epochs", str(args.epochs),

@@ -22,6 +22,7 @@ from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.vocab import Vocab
 from thinc.api import Config, Model, Optimizer
 
+from ..extensions import install_extension
 from ..models.language_model import set_vocab_size, torch_module
 from ..readers import EOS
 from ..torch_modules.language_model import detach_state
@@ -58,7 +59,8 @@ DEFAULT_LM_MODEL = Config().from_str(default_model_config)["model"]
         "grad_clip": 0.25,
         "bfloat16_inference": False,
     },
-    default_score_weights={"lm_acc": 1.0, "lm_ppl": None},
+    # lm_ppl is lower-is-better: shown in spacy train's table, not optimised
+    default_score_weights={"lm_acc": 1.0, "lm_ppl": 0.0},
 )
 def make_language_model(
     nlp: Language,
@@ -117,9 +119,10 @@ def has_native_bfloat16(device: torch.device) -> bool:
     return False
 
 
-Doc.set_extension("lm_surprisal", default=None, force=True)
-Token.set_extension("surprisal", getter=_surprisal_of, force=True)
-Doc.set_extension("perplexity", getter=_perplexity_of, force=True)
+def install_extensions() -> None:
+    install_extension(Doc, "lm_surprisal", "lstm_lm", default=None)
+    install_extension(Token, "surprisal", "lstm_lm", getter=_surprisal_of)
+    install_extension(Doc, "perplexity", "lstm_lm", getter=_perplexity_of)
 
 
 class LanguageModel(TrainablePipe):
@@ -152,6 +155,7 @@ class LanguageModel(TrainablePipe):
         }  # fmt: skip
         self._index: Dict[str, int] = {}
         self._state: Optional[Tuple[List[int], object]] = None
+        install_extensions()
 
     @property
     def tokens(self) -> List[str]:
@@ -285,17 +289,19 @@ class LanguageModel(TrainablePipe):
         for doc, values in zip(docs, surprisals):
             doc._.lm_surprisal = values
 
-    def _unit_surprisal(self, ids: List[int]) -> numpy.ndarray:
-        """Bits for each id, given <eos> before the first and the state across."""
-        return self._batch_surprisal([ids])[0]
-
     def _batch_surprisal(
-        self, sequences: List[List[int]], batch_size: int = 32, bfloat16: bool = False
+        self,
+        sequences: List[List[int]],
+        batch_size: int = 32,
+        bfloat16: bool = False,
+        wrap_steps: Callable[[Iterable, int], Iterable] = lambda steps, n: steps,
     ) -> List[numpy.ndarray]:
-        """_unit_surprisal of many sequences, run side by side in batches of
-        similar length. The padding goes at the end, where a left-to-right
+        """Bits for each id of each sequence, given <eos> before its first and
+        the state carried across it; the sequences run side by side in batches
+        of similar length. The padding goes at the end, where a left-to-right
         model cannot see it from the real tokens. With bfloat16, the matrix
-        products run in bfloat16 (the softmax itself stays in float32)."""
+        products run in bfloat16 (the softmax itself stays in float32).
+        wrap_steps wraps each batch's chunks of steps (a progress bar)."""
         module = torch_module(self.model)
         device = next(module.parameters()).device
         module.eval()
@@ -322,8 +328,9 @@ class LanguageModel(TrainablePipe):
             precision = torch.autocast(
                 device.type, dtype=torch.bfloat16, enabled=bfloat16
             )
+            starts = range(0, width, step)
             with torch.no_grad(), precision:
-                for start in range(0, width, step):
+                for start in wrap_steps(starts, len(starts)):
                     span = slice(start, start + step)
                     hidden, state = module(context[:, span], state)
                     # the softmax is most of the work: skip it on the padding
@@ -426,30 +433,32 @@ class LanguageModel(TrainablePipe):
                 hidden, state = module(step, state)
         return out
 
-    def stream_perplexity(self, units: List[str]) -> float:
+    def stream_perplexity(
+        self,
+        units: List[str],
+        wrap_steps: Callable[[Iterable, int], Iterable] = lambda steps, n: steps,
+    ) -> float:
         """Perplexity of a stream of words (with <eos>) or characters, the
         state carried across the whole stream, the first unit predicted after
-        <eos>: the convention of published Penn Treebank numbers."""
+        <eos>: the convention of published Penn Treebank numbers.
+
+        wrap_steps (Callable): Wraps the chunks of steps, e.g. in a progress bar.
+        """
         if not units:
             raise ValueError("The text has no tokens.")
-        bits = self._unit_surprisal(self._ids(units))
+        bits = self._batch_surprisal([self._ids(units)], wrap_steps=wrap_steps)[0]
         return float(2.0 ** bits.mean())
 
-    def units_of_text(
-        self, text: str, make_doc: Optional[Callable[[str], Doc]]
-    ) -> List[str]:
-        """A text file's stream: its characters, or each line's words then
-        <eos> (the line's words from make_doc, or from split() if None)."""
+    def units_of_text(self, text: str, make_doc: Callable[[str], Doc]) -> List[str]:
+        """A text file's stream: its characters, or each line's words (from
+        make_doc, keyed as the model's tokens are) then <eos>."""
         if self.cfg["level"] == "char":
             return list(text)
         units: List[str] = []
         for line in text.splitlines():
             if not line.strip():
                 continue
-            if make_doc is None:
-                units.extend(line.split())
-            else:
-                units.extend(u for u in self._units(make_doc(line)) if u != EOS)
+            units.extend(u for u in self._units(make_doc(line)) if u != EOS)
             units.append(EOS)
         return units
 
