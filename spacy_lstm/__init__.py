@@ -4,7 +4,7 @@ import os
 
 import torch
 
-from . import models, pipeline, readers  # noqa: F401  (registers the functions)
+from . import loggers, models, pipeline, readers  # noqa: F401  (registers)
 
 __version__ = "0.1.0"
 

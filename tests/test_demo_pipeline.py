@@ -1,6 +1,8 @@
 """The assembled pipeline of configs/pipeline.cfg, built by the demo command:
-every annotation, exact round trips, n_process=2, and spacy package."""
+every annotation, exact round trips, n_process=2, spacy package, and spaCy's
+own CLI on the pipeline and its stages."""
 
+import json
 import os
 import subprocess
 import sys
@@ -104,6 +106,72 @@ def test_two_processes_give_the_same_annotations(demo):
     one = [annotations(doc) for doc in nlp.pipe(texts, batch_size=4)]
     two = [annotations(doc) for doc in nlp.pipe(texts, batch_size=4, n_process=2)]
     assert two == one
+
+
+STAGES = ["stages/word2vec", "stages/lm", "stages/parser"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_stage_loads_elsewhere_and_packages(demo, stage, tmp_path):
+    """Nothing in a saved stage refers to a file outside it: it loads from
+    another working directory, and spacy package builds it."""
+    path = demo[0] / stage / "model-last"
+    check = "import spacy, sys; print(spacy.load(sys.argv[1]).pipe_names)"
+    loaded = subprocess.run(
+        [sys.executable, "-c", check, str(path)],
+        cwd=tmp_path, capture_output=True, text=True,
+    )  # fmt: skip
+    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    built = subprocess.run(
+        [sys.executable, "-m", "spacy", "package", str(path), str(tmp_path),
+         "--name", "stage", "--version", "0.0.1", "--build", "wheel"],
+        cwd=tmp_path, capture_output=True, text=True,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    assert list(tmp_path.glob("*/dist/*.whl"))
+
+
+def test_spacy_cli_on_pipeline_cfg(demo, tmp_path, monkeypatch):
+    """spacy debug config passes on pipeline.cfg with the demo's stages, and
+    spacy init fill-config adds nothing to it."""
+    from spacy.cli.debug_config import debug_config
+    from spacy.cli.init_config import fill_config
+    from spacy.util import load_config
+
+    stages = {"parser": demo[0] / "stages/parser/model-last",
+              "lm": demo[0] / "stages/lm/model-last"}  # fmt: skip
+    monkeypatch.chdir(ROOT)  # the [corpora] paths are relative to the repository
+    debug_config(
+        ROOT / "configs" / "pipeline.cfg",
+        overrides={f"paths.{key}": str(path) for key, path in stages.items()},
+    )
+    config = load_config(ROOT / "configs" / "pipeline.cfg", interpolate=False)
+    for key, path in stages.items():
+        config["paths"][key] = str(path)
+    config.to_disk(tmp_path / "base.cfg", interpolate=False)
+    base, filled = fill_config(tmp_path / "f.cfg", tmp_path / "base.cfg", silent=True)
+    assert filled == base
+
+
+def test_spacy_evaluate_reports_our_scores(demo, tmp_path):
+    """spacy evaluate prints UAS and LAS; --per-component puts every score,
+    the language model's and word2vec's included, in the JSON output."""
+    subprocess.run(
+        [sys.executable, "-m", "spacy", "convert", str(ROOT / "corpus/ud/dev.conllu"),
+         str(tmp_path), "-c", "conllu", "-n", "10"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "spacy", "evaluate", str(demo[0] / "pipeline"),
+         str(tmp_path / "dev.spacy"), "--output", str(tmp_path / "scores.json"),
+         "--per-component"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    scores = json.loads((tmp_path / "scores.json").read_text(encoding="utf8"))
+    assert 0.0 <= scores["lstm_parser"]["dep_las"] <= 1.0
+    assert scores["lstm_lm"]["lm_ppl"] > 1.0
+    assert "word2vec_spearman" in scores["word2vec"]
 
 
 def test_spacy_package_builds_a_wheel_that_loads(demo, tmp_path):

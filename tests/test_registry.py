@@ -16,6 +16,7 @@ GROUPS = {
     "spacy_scorers": "scorers",
     "spacy_callbacks": "callbacks",
     "spacy_misc": "misc",
+    "spacy_loggers": "loggers",
     "spacy_cli": "cli",
 }
 
@@ -48,6 +49,7 @@ BUILD_ARGS = {
     "spacy-lstm.word2vec_scorer.v1": lambda: {
         "similarity": "corpus/text/similarity.tsv"
     },
+    "spacy-lstm.ConsoleLogger.v1": lambda: {},
 }
 
 
@@ -61,6 +63,8 @@ def test_entry_points_are_listed():
         "spacy-lstm.Word2Vec.v1",
         "spacy-lstm.word2vec_scorer.v1",
         "spacy-lstm.init_from_bilm.v1",
+        "spacy-lstm.ConsoleLogger.v1",
+        "spacy-lstm.commands",
         "lstm_parser",
         "word2vec",
     } <= names
@@ -94,6 +98,12 @@ def test_every_registered_name_builds(group, name, value):
         import spacy
 
         assert spacy.blank("en").add_pipe(name) is not None
+        return
+    if group == "spacy_cli":  # loading it adds `python -m spacy lstm ...`
+        from spacy.cli._util import app
+
+        registry.get(GROUPS[group], name)
+        assert "lstm" in [group.name for group in app.registered_groups]
         return
     func = registry.get(GROUPS[group], name)
     module, attr = value.split(":")

@@ -1,9 +1,14 @@
-"""Command-line tools: `python -m spacy_lstm <command>`."""
+"""Command-line tools: `python -m spacy_lstm <command>`, also registered under
+spaCy's own CLI as `python -m spacy lstm <command>`."""
 
 import typer
 
 app = typer.Typer(
-    name="spacy_lstm", help="spacy-lstm command-line tools.", no_args_is_help=True
+    name="spacy_lstm",
+    help="spacy-lstm command-line tools. An ordinary mistake gets a one-line "
+    "error; set SPACY_LSTM_TRACEBACK=1 to see the traceback behind it.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 
@@ -12,4 +17,10 @@ def main() -> None:
     """spacy-lstm command-line tools."""
 
 
-from . import demo, evaluate_parser, language_model, vectors  # noqa: E402,F401  (registers)
+from . import (  # noqa: E402,F401  (registers the commands)
+    demo,
+    evaluate_parser,
+    init_config,
+    language_model,
+    vectors,
+)

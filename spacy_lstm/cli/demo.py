@@ -10,14 +10,16 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import spacy
 import typer
 from spacy import displacy
 from spacy.language import Language
 
+from ..shipped import configs_dir, corpus_dir
 from . import app
+from ._util import one_line_errors, use_device
 
 SENTENCES = [
     "I saw a girl with a telescope.",
@@ -28,13 +30,17 @@ BLANK_SENTENCE = "She told him that she always had a passion for ___."
 NEIGHBOUR_WORDS = ["maria", "cook", "telescope", "school"]
 
 
-def recipe(configs: Path, corpus: Path, output: Path) -> List[List[str]]:
+def recipe(
+    configs: Path, corpus: Path, output: Path, gpu_id: int = -1
+) -> List[List[str]]:
     """The spacy commands that build the pipeline in output/pipeline: word2vec,
     then the language model, then the parser with the word2vec vectors, then
-    assembling the three. The overrides size the stages for the tiny corpus."""
+    assembling the three. The overrides size the stages for the tiny corpus.
+    word2vec always trains on the CPU."""
     text = corpus / "text" / "sample.txt"
     stages = output / "stages"
     vectors = stages / "word2vec" / "model-last"
+    gpu = ["--gpu-id", str(gpu_id)] if gpu_id >= 0 else []
     return [
         ["train", configs / "word2vec.cfg", "--output", stages / "word2vec",
          "--paths.train", text, "--paths.dev", text,
@@ -48,30 +54,41 @@ def recipe(configs: Path, corpus: Path, output: Path) -> List[List[str]]:
          "--corpora.dev.pretokenized", "false",
          "--components.lstm_lm.key", "LOWER",
          "--components.lstm_lm.model.width", "200",
-         "--components.lstm_lm.model.dropout", "0.2"],
+         "--components.lstm_lm.model.dropout", "0.2", *gpu],
         ["train", configs / "parser_vectors.cfg", "--output", stages / "parser",
          "--paths.train", corpus / "ud" / "train.conllu",
          "--paths.dev", corpus / "ud" / "dev.conllu", "--paths.vectors", vectors,
-         "--training.max_steps", "300"],
+         "--training.max_steps", "300", *gpu],
         ["assemble", configs / "pipeline.cfg", output / "pipeline",
          "--paths.parser", stages / "parser" / "model-last",
          "--paths.lm", stages / "lm" / "model-last"],
     ]  # fmt: skip
 
 
-def build(configs: Path, corpus: Path, output: Path) -> Path:
+def build(configs: Path, corpus: Path, output: Path, gpu_id: int = -1) -> Path:
     for required in (configs / "pipeline.cfg", corpus / "ud" / "train.conllu"):
         if not required.is_file():
-            raise typer.BadParameter(
-                f"{required} not found: run the demo from the spacy-lstm repository "
-                "root, or pass --configs and --corpus."
+            raise ValueError(
+                f"{required} not found: --configs and --corpus must be folders laid "
+                "out as the shipped ones (leave them out to use those)."
             )
-    for args in recipe(configs, corpus, output):
+    for args in recipe(configs, corpus, output, gpu_id):
         command = [sys.executable, "-m", "spacy", *map(str, args)]
-        print(f"\n$ python -m spacy {shlex.join(map(str, args))}", flush=True)
+        print(f"\n$ python -m spacy {shlex.join(map(_shown, args))}", flush=True)
         if subprocess.run(command).returncode != 0:
-            raise SystemExit(f"The demo stopped: `spacy {args[0]}` failed (above).")
+            raise ValueError(f"The demo stopped: `spacy {args[0]}` failed (above).")
     return output / "pipeline"
+
+
+def _shown(arg) -> str:
+    """A path relative to the working directory where it is inside it, so the
+    printed commands read as they would be typed."""
+    if isinstance(arg, Path) and arg.is_absolute():
+        try:
+            return str(arg.relative_to(Path.cwd()))
+        except ValueError:
+            pass
+    return str(arg)
 
 
 def show(nlp: Language, svg_path: Path) -> None:
@@ -118,18 +135,27 @@ def show(nlp: Language, svg_path: Path) -> None:
 
 
 @app.command("demo")
+@one_line_errors
 def demo_cli(
     output: Path = typer.Option(
         Path("training/demo"), help="Where the pipeline (OUTPUT/pipeline) goes"
     ),
-    configs: Path = typer.Option(Path("configs"), help="The repository's configs"),
-    corpus: Path = typer.Option(Path("corpus"), help="The repository's small data"),
+    configs: Optional[Path] = typer.Option(
+        None, help="Folder of configs laid out as the shipped ones (default: those)"
+    ),
+    corpus: Optional[Path] = typer.Option(
+        None, help="Folder of data laid out as the shipped corpus (default: that)"
+    ),
+    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU ID or -1 for CPU"),
 ) -> None:
-    """Train word2vec, the language model and the parser on the small corpus,
-    assemble them into one pipeline in OUTPUT/pipeline, reload it with
-    spacy.load and show what it does. A smoke demo: see the README's recipe
-    for real models."""
-    pipeline = build(configs, corpus, output)
+    """Train word2vec, the language model and the parser on the small corpus
+    that ships with the package, assemble them into one pipeline in
+    OUTPUT/pipeline, reload it with spacy.load and show what it does. A smoke
+    demo: see the README's recipe for real models."""
+    configs = configs_dir() if configs is None else configs
+    corpus = corpus_dir() if corpus is None else corpus
+    pipeline = build(configs, corpus, output, gpu_id)
+    use_device(gpu_id)
     nlp = spacy.load(pipeline)
     print(f"\nLoaded {pipeline} with spacy.load: {nlp.pipe_names}")
     print("Trained on ~30 sentences and ~600 words: a smoke demo, not a useful model.")

@@ -3,16 +3,17 @@
 import json
 import time
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
-import spacy
 import typer
+from spacy.cli.evaluate import render_parses
 from spacy.language import Language
 from spacy.scorer import Scorer
 from spacy.tokens import Doc
 from spacy.training import Example
 
 from . import app
+from ._util import load_with, one_line_errors, output_file, progress, use_device
 
 PUNCT_LABELS = ("p", "punct")
 
@@ -106,26 +107,54 @@ def write_conllu(path: Path, sentences: List[Sentence], docs: List[Doc]) -> None
     path.write_text("\n".join(blocks) + "\n", encoding="utf8")
 
 
+PARSER_FACTORIES = ("lstm_parser", "parser", "beam_parser")
+
+
 @app.command("evaluate-parser")
+@one_line_errors
 def evaluate_parser_cli(
     pipeline: str = typer.Argument(..., help="Pipeline name or directory"),
     gold: Path = typer.Argument(..., help="CoNLL-U file with gold trees", exists=True),
     output: Optional[Path] = typer.Option(
-        None, "--output", "-o", help="Write the predicted trees as CoNLL-U"
+        None, "--output", "-o", help="Output JSON file for metrics", dir_okay=False
     ),
-    batch_size: int = typer.Option(64, help="Docs per batch for nlp.pipe"),
+    predictions: Optional[Path] = typer.Option(
+        None, "--predictions", help="Write the predicted trees as CoNLL-U"
+    ),
+    displacy_path: Optional[Path] = typer.Option(
+        None, "--displacy-path", "-dp", help="Directory for rendered parses as HTML"
+    ),
+    displacy_limit: int = typer.Option(
+        25, "--displacy-limit", "-dl", min=1, help="Parses to render as HTML"
+    ),
+    batch_size: int = typer.Option(64, min=1, help="Docs per batch for nlp.pipe"),
+    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU ID or -1 for CPU"),
 ) -> None:
     """Parse each sentence of a CoNLL-U file, with its gold words, as one doc
     (sentence segmenters are disabled), and print one JSON line with UAS and
-    LAS in both conventions and the parse speed.
+    LAS in both conventions and the parse speed. Works with lstm_parser and
+    spaCy's own parser.
     """
-    print(json.dumps(evaluate_parser(pipeline, gold, output, batch_size)))
+    use_device(gpu_id)
+    nlp = load_for_gold_sentences(pipeline)
+    sentences = read_conllu(gold)
+    scores, docs = evaluate_parser(nlp, sentences, batch_size)
+    if predictions is not None:
+        write_conllu(output_file(predictions), sentences, docs)
+    if displacy_path is not None:
+        output_file(displacy_path / "parses.html")
+        render_parses(
+            docs, displacy_path, pipeline, displacy_limit, ents=False, spans=False
+        )
+    if output is not None:
+        output_file(output).write_text(json.dumps(scores, indent=2), encoding="utf8")
+    print(json.dumps(scores))
 
 
 def load_for_gold_sentences(pipeline: str) -> Language:
     """Load a pipeline with its sentence segmenters disabled: the sentences
     are given."""
-    nlp = spacy.load(pipeline)
+    nlp = load_with(pipeline, PARSER_FACTORIES, "evaluate-parser")
     segmenters = [
         name
         for name in nlp.pipe_names
@@ -149,21 +178,24 @@ def gold_sentence_docs(nlp: Language, sentences: List[Sentence]) -> List[Doc]:
 
 
 def evaluate_parser(
-    pipeline: str, gold: Path, output: Optional[Path] = None, batch_size: int = 64
-) -> Dict:
-    nlp = load_for_gold_sentences(pipeline)
-    sentences = read_conllu(gold)
+    nlp: Language, sentences: List[Sentence], batch_size: int = 64
+) -> Tuple[Dict, List[Doc]]:
+    """Parse the sentences' gold words, one doc each, and score the parses.
+
+    RETURNS (Tuple[Dict, List[Doc]]): The scores and the parsed docs.
+    """
     docs = gold_sentence_docs(nlp, sentences)
     start = time.perf_counter()
-    docs = list(nlp.pipe(docs, batch_size=batch_size))
+    docs = list(
+        progress(nlp.pipe(docs, batch_size=batch_size), len(docs), "sent", "parsing")
+    )
     seconds = time.perf_counter() - start
-    if output is not None:
-        write_conllu(output, sentences, docs)
     n_words = sum(len(s.words) for s in sentences)
-    return {
+    scores = {
         "sentences": len(sentences),
         "words": n_words,
         "conll2018": conll2018_scores(sentences, docs),
         "spacy": spacy_scores(sentences, docs),
         "words_per_second": round(n_words / seconds),
     }
+    return scores, docs

@@ -1,60 +1,82 @@
 """`perplexity` and `generate`: an lstm_lm pipeline on a text file or a prompt."""
 
 import json
+import math
 from pathlib import Path
+from typing import Tuple
 
-import spacy
 import typer
+from spacy.language import Language
 from spacy.tokens import Doc
 
+from ..pipeline.language_model import LanguageModel
 from ..readers import EOS
 from . import app
+from ._util import load_with, one_line_errors, progress, use_device
 
 
-def _language_model(pipeline: str):
-    nlp = spacy.load(pipeline)
-    names = [
-        name
-        for name, pipe in nlp.pipeline
-        if pipe.__class__.__name__ == "LanguageModel"
-    ]
-    if not names:
-        raise ValueError(f"{pipeline} has no lstm_lm component.")
-    return nlp, nlp.get_pipe(names[0])
+def load_language_model(pipeline: str, command: str) -> Tuple[Language, LanguageModel]:
+    """The pipeline and its (first) lstm_lm component."""
+    nlp = load_with(pipeline, ["lstm_lm"], command)
+    name = next(n for n in nlp.pipe_names if nlp.get_pipe_meta(n).factory == "lstm_lm")
+    return nlp, nlp.get_pipe(name)
 
 
 @app.command("perplexity")
+@one_line_errors
 def perplexity_cli(
     pipeline: str = typer.Argument(..., help="Pipeline name or directory"),
     text_file: Path = typer.Argument(..., help="UTF-8 text file", exists=True),
     pretokenized: bool = typer.Option(
         False, "--pretokenized", help="Split lines on whitespace, not the tokenizer"
     ),
+    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU ID or -1 for CPU"),
 ) -> None:
     """Print one JSON line with the number of predicted tokens and the
     perplexity of the file. A word model reads each line's words and <eos>,
     a character model the file's characters (newlines included); the state is
     carried over the whole file."""
-    nlp, lm = _language_model(pipeline)
+    use_device(gpu_id)
+    nlp, lm = load_language_model(pipeline, "perplexity")
     text = text_file.read_text(encoding="utf8")
-    units = lm.units_of_text(text, None if pretokenized else nlp.make_doc)
-    print(json.dumps({"tokens": len(units), "perplexity": lm.stream_perplexity(units)}))
+    if pretokenized:
+        # the words are keyed (ORTH, LOWER, NORM) as the model's tokens are
+        def make_doc(line: str) -> Doc:
+            return Doc(nlp.vocab, words=line.split())
+    else:
+        # the tokenizer alone is linear in the line's length: no limit needed
+        nlp.max_length = max(nlp.max_length, len(text) + 1)
+        make_doc = nlp.make_doc
+    units = lm.units_of_text(text, make_doc)
+    perplexity = lm.stream_perplexity(
+        units, wrap_steps=lambda steps, n: progress(steps, n, "step", "scoring")
+    )
+    print(json.dumps({"tokens": len(units), "perplexity": perplexity}))
 
 
 @app.command("generate")
+@one_line_errors
 def generate_cli(
     pipeline: str = typer.Argument(..., help="Pipeline name or directory"),
     prompt: str = typer.Argument(..., help="Text to continue"),
-    n_tokens: int = typer.Option(30, help="Words or characters to generate"),
+    n_tokens: int = typer.Option(30, min=0, help="Words or characters to generate"),
     temperature: float = typer.Option(1.0, help="Below 1: safer; above 1: wilder"),
-    top_k: int = typer.Option(0, help="Sample from the k likeliest only (0: all)"),
+    top_k: int = typer.Option(
+        0, min=0, help="Sample from the k likeliest only (0: all)"
+    ),
     seed: int = typer.Option(0, help="The same seed gives the same text"),
     pretokenized: bool = typer.Option(
         False, "--pretokenized", help="Split the prompt on whitespace"
     ),
+    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU ID or -1 for CPU"),
 ) -> None:
     """Continue the prompt and print the prompt with its continuation."""
-    nlp, lm = _language_model(pipeline)
+    if not (math.isfinite(temperature) and temperature > 0):
+        raise typer.BadParameter(
+            f"must be a positive number, got {temperature}", param_hint="--temperature"
+        )
+    use_device(gpu_id)
+    nlp, lm = load_language_model(pipeline, "generate")
     if pretokenized:
         doc = Doc(nlp.vocab, words=prompt.split() or [" "])
     else:

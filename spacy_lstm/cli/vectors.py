@@ -21,6 +21,7 @@ from ..vectors.word2vec_format import (
     write_word2vec,
 )
 from . import app
+from ._util import one_line_errors, output_file, progress
 
 
 def load_vector_table(source: str) -> VectorTable:
@@ -35,6 +36,7 @@ def load_vector_table(source: str) -> VectorTable:
 
 
 @app.command("export-vectors")
+@one_line_errors
 def export_vectors_cli(
     pipeline: str = typer.Argument(..., help="Pipeline name or directory"),
     output: Path = typer.Argument(..., help="Output file: .bin for binary, else text"),
@@ -44,12 +46,17 @@ def export_vectors_cli(
     KeyedVectors.load_word2vec_format reads both formats, and
     `spacy init vectors` reads the text format."""
     table = load_vector_table(pipeline)
-    write_word2vec(output, table)
+    write_word2vec(
+        output_file(output),
+        table,
+        wrap_rows=lambda rows, n: progress(rows, n, "word", "writing"),
+    )
     print(json.dumps({"output": str(output), "words": len(table.words),
                       "dimensions": int(table.vectors.shape[1])}))  # fmt: skip
 
 
 @app.command("evaluate-vectors")
+@one_line_errors
 def evaluate_vectors_cli(
     vectors: str = typer.Argument(..., help="Pipeline, or a word2vec .txt/.bin file"),
     similarity: Optional[List[Path]] = typer.Option(
@@ -59,7 +66,7 @@ def evaluate_vectors_cli(
         None, "--analogies", help="Analogy questions (questions-words.txt layout)"
     ),
     restrict: int = typer.Option(
-        30000, help="Analogies: search the N most frequent words"
+        30000, min=1, help="Analogies: search the N most frequent words"
     ),
 ) -> None:
     """Print one JSON line: Spearman per similarity file, and 3CosAdd accuracy
@@ -70,11 +77,17 @@ def evaluate_vectors_cli(
     table = load_vector_table(vectors)
     result = {"vectors": vectors, "words": len(table.words)}
     for path in similarity or []:
-        result[f"similarity:{path.name}"] = evaluate_similarity(
-            table, read_similarity_pairs(path)
-        )
+        scores = evaluate_similarity(table, read_similarity_pairs(path))
+        if scores["oov_pairs"] == scores["pairs"]:
+            raise ValueError(f"No pair of {path} has both words in the vectors.")
+        result[f"similarity:{path.name}"] = scores
     for path in analogies or []:
         scores = evaluate_analogies(table, read_analogies(path), restrict=restrict)
+        if scores["oov_questions"] == scores["questions"]:
+            raise ValueError(
+                f"No question of {path} has all four words among the {restrict:,} "
+                "most frequent words of the vectors."
+            )
         scores.pop("sections")
         result[f"analogies:{path.name}"] = scores
     print(json.dumps(result))

@@ -14,6 +14,7 @@ from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.vocab import Vocab
 from thinc.api import Config, Model, Optimizer, set_dropout_rate
 
+from ..extensions import install_extension
 from ..models.biaffine import ParserInput, ParserOutput, set_n_labels
 from ..util import load_or_explain
 
@@ -129,6 +130,7 @@ class BiaffineDependencyParser(TrainablePipe):
         self.name = name
         self.cfg: Dict = {"labels": [], "max_length": max_length, "top_k": top_k}
         self.scorer = scorer
+        install_extensions()
 
     @property
     def labels(self) -> Tuple[str, ...]:
@@ -403,10 +405,10 @@ def _token_head_prob(token: Token) -> Optional[float]:
     return None if probs is None else float(probs[token.i])
 
 
-for _name in ("head_probs", "head_alternatives"):
-    if not Doc.has_extension(_name):
-        Doc.set_extension(_name, default=None)
-if not Token.has_extension("head_alternatives"):
-    Token.set_extension("head_alternatives", getter=_token_head_alternatives)
-if not Token.has_extension("head_prob"):
-    Token.set_extension("head_prob", getter=_token_head_prob)
+def install_extensions() -> None:
+    for name in ("head_probs", "head_alternatives"):
+        install_extension(Doc, name, "lstm_parser", default=None)
+    install_extension(
+        Token, "head_alternatives", "lstm_parser", getter=_token_head_alternatives
+    )
+    install_extension(Token, "head_prob", "lstm_parser", getter=_token_head_prob)

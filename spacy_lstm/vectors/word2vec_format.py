@@ -1,7 +1,7 @@
 """Read and write the word2vec text (.txt) and binary (.bin) formats."""
 
 from pathlib import Path
-from typing import List, NamedTuple
+from typing import Callable, Iterable, List, NamedTuple
 
 import numpy
 
@@ -27,8 +27,13 @@ def is_binary(path: Path) -> bool:
     return Path(path).suffix == ".bin"
 
 
-def write_word2vec(path: Path, table: VectorTable) -> None:
-    """Write the table in the binary format if path ends in .bin, else as text."""
+def write_word2vec(
+    path: Path,
+    table: VectorTable,
+    wrap_rows: Callable[[Iterable, int], Iterable] = lambda rows, n: rows,
+) -> None:
+    """Write the table in the binary format if path ends in .bin, else as text.
+    wrap_rows wraps the rows as they are written (a progress bar)."""
     path = Path(path)
     vectors = numpy.asarray(table.vectors, dtype="<f4")
     for word in table.words:
@@ -39,7 +44,7 @@ def write_word2vec(path: Path, table: VectorTable) -> None:
             )
     with path.open("wb") as file_:
         file_.write(f"{len(table.words)} {vectors.shape[1]}\n".encode("utf8"))
-        for word, row in zip(table.words, vectors):
+        for word, row in wrap_rows(zip(table.words, vectors), len(table.words)):
             if is_binary(path):
                 # word2vec.c's layout: word, a space, the raw floats, a newline
                 file_.write(word.encode("utf8") + b" " + row.tobytes() + b"\n")

@@ -26,19 +26,37 @@ def pipeline(tmp_path_factory):
 
 
 def test_evaluate_parser_prints_both_conventions(pipeline, tmp_path):
-    out = tmp_path / "pred.conllu"
+    predictions = tmp_path / "out" / "pred.conllu"
+    metrics = tmp_path / "out" / "metrics.json"
     result = CliRunner().invoke(
-        app, ["evaluate-parser", str(pipeline), str(DEV), "--output", str(out)]
-    )
+        app,
+        ["evaluate-parser", str(pipeline), str(DEV), "--predictions",
+         str(predictions), "--output", str(metrics), "--displacy-path",
+         str(tmp_path / "html"), "--displacy-limit", "2"],
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     scores = json.loads(result.output)
     assert scores["sentences"] == 8 and scores["words"] == 71
     for convention in ("conll2018", "spacy"):
         assert 0.0 <= scores[convention]["las"] <= scores[convention]["uas"] <= 1.0
-    gold, predicted = read_conllu(DEV), read_conllu(out)
+    assert json.loads(metrics.read_text(encoding="utf8")) == scores
+    gold, predicted = read_conllu(DEV), read_conllu(predictions)
     assert [s.words for s in predicted] == [s.words for s in gold]
     for sent in predicted:
         assert sent.deps.count("root") == 1
+    html = (tmp_path / "html" / "parses.html").read_text(encoding="utf8")
+    assert html.count("<svg") == 2
+
+
+def test_a_pipeline_without_a_parser(tmp_path):
+    import spacy
+
+    spacy.blank("en").to_disk(tmp_path / "blank")
+    result = CliRunner().invoke(
+        app, ["evaluate-parser", str(tmp_path / "blank"), str(DEV)]
+    )
+    assert result.exit_code == 1
+    assert "has no lstm_parser or parser" in result.output
 
 
 def test_read_conllu_rejects_bad_files(tmp_path):

@@ -48,4 +48,31 @@ def test_a_pipeline_without_lstm_lm(tmp_path):
 
     spacy.blank("en").to_disk(tmp_path / "blank")
     result = CliRunner().invoke(app, ["generate", str(tmp_path / "blank"), "hi"])
-    assert "no lstm_lm" in str(result.exception)
+    assert result.exit_code == 1 and "has no lstm_lm component" in result.output
+
+
+def test_pretokenized_words_are_keyed_as_the_model_keys_them(pipeline, tmp_path):
+    """With key = LOWER, a capitalised word is the lower-case word, tokenized
+    or not."""
+    pipeline, level = pipeline
+    if level == "char":
+        pytest.skip("characters have no key")
+    import spacy
+
+    nlp = spacy.load(pipeline)
+    nlp.get_pipe("lstm_lm").cfg["key"] = "LOWER"
+    nlp.to_disk(tmp_path / "lower")
+    path = tmp_path / "text.txt"
+    path.write_text("She Told Him .\n", encoding="utf8")
+    tokenized = json.loads(run("perplexity", tmp_path / "lower", path))
+    pretokenized = json.loads(
+        run("perplexity", tmp_path / "lower", path, "--pretokenized")
+    )
+    assert pretokenized == tokenized
+
+
+def test_generate_rejects_a_bad_temperature(pipeline):
+    result = CliRunner().invoke(
+        app, ["generate", str(pipeline[0]), "hi", "--temperature", "nan"]
+    )
+    assert result.exit_code == 2 and "temperature" in result.output

@@ -56,7 +56,9 @@ def test_spacy_init_vectors_reads_the_export(pipeline, tmp_path):
 
 def test_evaluate_vectors_on_pipeline_and_file(pipeline, tmp_path):
     questions = tmp_path / "questions.txt"
-    questions.write_text(": family\nhe she his her\n: gram1\ncook cooks read reads\n")
+    questions.write_text(
+        ": family\nhe she david maria\n: gram1\ncook cooks read reads\n"
+    )
     result = invoke("evaluate-vectors", pipeline, "--similarity", SIMILARITY,
                     "--analogies", questions)  # fmt: skip
     scores = result["similarity:similarity.tsv"]
@@ -68,7 +70,7 @@ def test_evaluate_vectors_on_pipeline_and_file(pipeline, tmp_path):
     assert from_file["similarity:similarity.tsv"] == pytest.approx(scores)
 
 
-def test_errors_are_clear(tmp_path):
+def test_errors_are_clear(pipeline, tmp_path):
     result = CliRunner().invoke(app, ["evaluate-vectors", str(tmp_path / "nothing")])
     assert result.exit_code != 0
     blank = spacy.blank("en")
@@ -76,4 +78,10 @@ def test_errors_are_clear(tmp_path):
     result = CliRunner().invoke(
         app, ["export-vectors", str(tmp_path / "blank"), str(tmp_path / "v.txt")]
     )
-    assert "no vectors" in str(result.exception)
+    assert result.exit_code == 1 and "has no vectors" in result.output
+    unknown = tmp_path / "unknown.txt"
+    unknown.write_text("zzyzx qwxq 5\n", encoding="utf8")
+    result = CliRunner().invoke(
+        app, ["evaluate-vectors", str(pipeline), "--similarity", str(unknown)]
+    )
+    assert result.exit_code == 1 and "No pair" in result.output
