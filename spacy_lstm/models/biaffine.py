@@ -33,14 +33,18 @@ SMALL_GROUP = 1 << 20
 class ParserInput(NamedTuple):
     """docs: the docs to parse.
     sent_lengths: the length of every sentence of every doc, in order; they
-        cover every token.
-    heads: for each token, the sentence position of the head whose label to
-        score (0 for ROOT); None to decode trees from the arc scores.
+        cover every parsed token.
+    heads: for each parsed token, the sentence position of the head whose
+        label to score (0 for ROOT); None to decode trees from the arc scores.
+    parsed: the tokens to parse, as indices into the docs' tokens laid end to
+        end (whitespace tokens left out, say); None for every token. The
+        encoder still reads every token.
     """
 
     docs: List[Doc]
     sent_lengths: List[int]
     heads: Optional[Ints1d] = None
+    parsed: Optional[Ints1d] = None
 
 
 class ParserOutput(NamedTuple):
@@ -149,11 +153,11 @@ def set_n_labels(
 def forward(
     model: Model[ParserInput, ParserOutput], inputs: ParserInput, is_train: bool
 ) -> Tuple[ParserOutput, Callable]:
-    docs, sent_lengths, heads = inputs
+    docs, sent_lengths, heads, parsed = inputs
     tok2vec, scorer = model.layers
     tokvecs, backprop_tok2vec = tok2vec(docs, is_train)
     doc_lengths = [len(doc) for doc in docs]
-    n_tokens = sum(doc_lengths)
+    n_tokens = sum(doc_lengths) if parsed is None else len(parsed)
     if sum(sent_lengths) != n_tokens or min(sent_lengths, default=1) < 1:
         raise ValueError(
             f"Sentence lengths {sent_lengths} do not split the {n_tokens} tokens "
@@ -164,12 +168,16 @@ def forward(
             [], [], model.ops.alloc2f(0, model.get_dim("nO")), model.ops.alloc1i(0)
         )
         return empty, lambda d_out: backprop_tok2vec(tokvecs)
+    X = model.ops.flatten(tokvecs)
     output, backprop_scorer = scorer(
-        (model.ops.flatten(tokvecs), sent_lengths, heads), is_train
+        (X if parsed is None else X[parsed], sent_lengths, heads), is_train
     )
 
     def backprop(d_output: Tuple[List[Floats3d], Floats2d]) -> List[Doc]:
         dX = backprop_scorer(d_output)
+        if parsed is not None:
+            d_parsed, dX = dX, model.ops.alloc2f(*X.shape)
+            dX[parsed] = d_parsed
         return backprop_tok2vec(model.ops.unflatten(dX, doc_lengths))
 
     return output, backprop

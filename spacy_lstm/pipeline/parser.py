@@ -6,7 +6,7 @@ from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 import numpy
 from spacy import util
-from spacy.attrs import DEP, HEAD
+from spacy.attrs import DEP, HEAD, IS_SPACE
 from spacy.language import Language
 from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc, Token
@@ -16,7 +16,7 @@ from thinc.api import Config, Model, Optimizer, set_dropout_rate
 
 from ..extensions import install_extension
 from ..models.biaffine import ParserInput, ParserOutput, set_n_labels
-from ..util import load_or_explain
+from ..util import KeepsVectorsKey, load_or_explain
 
 ROOT_LABEL = "ROOT"
 # Marks an unused slot in the head alternatives of a very short sentence.
@@ -96,9 +96,10 @@ class Gold(NamedTuple):
     sent_lengths: List[int]
     heads: numpy.ndarray  # sentence position of the head (0: ROOT), -1 unknown
     labels: numpy.ndarray  # label index, -1 unknown
+    parsed: Optional[numpy.ndarray]  # as ParserInput.parsed
 
 
-class BiaffineDependencyParser(TrainablePipe):
+class BiaffineDependencyParser(KeepsVectorsKey, TrainablePipe):
     """Predicts a head and a label for every token, as a well-formed tree per
     sentence (non-projective trees allowed), and keeps the probability of the
     chosen head and of the best alternatives in `token._.head_prob` and
@@ -182,58 +183,106 @@ class BiaffineDependencyParser(TrainablePipe):
             self.vocab.strings.add(label)
         set_n_labels(self.model, len(labels))
         docs = [example.predicted for example in islice(get_examples(), 10)]
-        lengths = [n for doc in docs for n in self.sentence_lengths(doc)]
+        lengths = [len(piece) for doc in docs for piece in self.pieces(doc)]
         self.model.initialize(X=ParserInput(docs, lengths))
 
-    def sentence_lengths(self, doc: Doc) -> List[int]:
-        """The lengths of the spans parsed as trees, in order."""
-        if doc.has_annotation("SENT_START"):
-            starts = [sent.start for sent in doc.sents]
-        else:
-            starts = [0] if len(doc) else []
-        return self._cut([b - a for a, b in zip(starts, starts[1:] + [len(doc)])])
+    def pieces(
+        self, doc: Doc, starts: Optional[List[int]] = None
+    ) -> List[numpy.ndarray]:
+        """The token indices of each span parsed as a tree, in order: each
+        sentence's tokens, whitespace left out, cut into pieces of at most
+        max_length tokens.
 
-    def _cut(self, lengths: Iterable[int]) -> List[int]:
+        starts (Optional[List[int]]): Where the sentences start; by default the
+            doc's sentences, or the whole doc if it has no boundaries.
+        """
+        if starts is None:
+            if doc.has_annotation("SENT_START"):
+                starts = [sent.start for sent in doc.sents]
+            else:
+                starts = [0] if len(doc) else []
+        is_space = doc.to_array(IS_SPACE).astype(bool)
         size = self.cfg["max_length"]
-        return [min(size, n - i) for n in lengths for i in range(0, n, size)]
+        pieces = []
+        for a, b in zip(starts, starts[1:] + [len(doc)]):
+            tokens = numpy.flatnonzero(~is_space[a:b]) + a
+            pieces.extend(tokens[i : i + size] for i in range(0, len(tokens), size))
+        return pieces
 
-    def predict(self, docs: Iterable[Doc]) -> Tuple[ParserOutput, List[List[int]]]:
+    def _parsed(self, docs: List[Doc], pieces: List[List[numpy.ndarray]]):
+        """The parsed tokens as indices into the batch's tokens (ParserInput's
+        parsed), or None when every token is parsed."""
+        chunks, offset = [], 0
+        for doc, doc_pieces in zip(docs, pieces):
+            chunks.extend(piece + offset for piece in doc_pieces)
+            offset += len(doc)
+        parsed = _concat(chunks, (0,), "int64")
+        return None if len(parsed) == offset else self.model.ops.asarray1i(parsed)
+
+    def predict(self, docs: Iterable[Doc]) -> Tuple[ParserOutput, List]:
         docs = list(docs)
-        lengths = [self.sentence_lengths(doc) for doc in docs]
-        flat = [n for doc_lengths in lengths for n in doc_lengths]
-        return self.model.predict(ParserInput(docs, flat)), lengths
+        pieces = [self.pieces(doc) for doc in docs]
+        lengths = [len(piece) for doc_pieces in pieces for piece in doc_pieces]
+        parsed = self._parsed(docs, pieces)
+        return self.model.predict(ParserInput(docs, lengths, None, parsed)), pieces
 
     def set_annotations(
-        self, docs: Iterable[Doc], scores: Tuple[ParserOutput, List[List[int]]]
+        self, docs: Iterable[Doc], scores: Tuple[ParserOutput, List]
     ) -> None:
-        output, lengths = scores
-        flat_lengths = [n for doc_lengths in lengths for n in doc_lengths]
+        """Set each parsed token's head and label, and attach each whitespace
+        token to the parsed token before it (after it at the start of a doc)
+        with the label "dep", as spaCy's own parser does."""
+        output, pieces = scores
+        lengths = [len(piece) for doc_pieces in pieces for piece in doc_pieces]
         heads = self.model.ops.to_numpy(output.heads)
         labels = self._labels(output, heads)
-        probabilities = self._head_probabilities(output, flat_lengths, heads)
+        probabilities = self._head_probabilities(output, lengths, heads)
+        k = self.cfg["top_k"]
+        dep = self.vocab.strings.add("dep")
+        root = self.vocab.strings.add(ROOT_LABEL)
         token = sent = 0
-        for doc, doc_lengths in zip(docs, lengths):
-            n_doc = len(doc)
-            # Sentence positions to doc indices; ROOT is the token itself.
-            offsets = numpy.repeat(numpy.cumsum(doc_lengths) - doc_lengths, doc_lengths)
-            index = numpy.arange(n_doc)
-            doc_heads = heads[token : token + n_doc]
-            absolute = numpy.where(doc_heads == 0, index, doc_heads - 1 + offsets)
-            parts = probabilities[sent : sent + len(doc_lengths)]
-            k = self.cfg["top_k"]
+        for doc, doc_pieces in zip(docs, pieces):
+            n_doc, n_pieces = len(doc), len(doc_pieces)
+            parsed = _concat(doc_pieces, (0,), "int64")  # doc indices
+            n = len(parsed)
+            # sentence positions (0: ROOT, the token itself) to doc indices
+            sizes = numpy.array([len(piece) for piece in doc_pieces], dtype="int64")
+            starts = numpy.repeat(numpy.cumsum(sizes) - sizes, sizes)
+            own = numpy.arange(n)
+            sent_heads = heads[token : token + n]
+            doc_heads = numpy.arange(n_doc)
+            at = numpy.where(sent_heads == 0, own, sent_heads - 1 + starts)
+            doc_heads[parsed] = parsed[at]
+            doc_deps = numpy.full(n_doc, root, dtype="uint64")
+            doc_deps[parsed] = labels[token : token + n]
+            space = numpy.setdiff1d(numpy.arange(n_doc), parsed)
+            if len(space) and n:
+                before = numpy.searchsorted(parsed, space) - 1
+                doc_heads[space] = parsed[numpy.maximum(before, 0)]
+                doc_deps[space] = dep
+            parts = probabilities[sent : sent + n_pieces]
+            # the alternatives likewise; negative: no candidate
             top = _concat([p[0] for p in parts], (0, k), "int64")
-            top_probs = _concat([p[1] for p in parts], (0, k), "float32")
-            chosen = _concat([p[2] for p in parts], (0,), "float32")
+            found = top >= 0
+            at = numpy.where(top == 0, own[:, None], top - 1 + starts[:, None])
+            doc_top = numpy.full((n_doc, k), NO_HEAD, dtype="int64")
+            doc_top[parsed] = numpy.where(
+                found, parsed[numpy.where(found, at, 0)], NO_HEAD
+            )
+            doc_top_probs = numpy.zeros((n_doc, k), dtype="float32")
+            doc_top_probs[parsed] = _concat([p[1] for p in parts], (0, k), "float32")
+            chosen = numpy.full(n_doc, numpy.nan, dtype="float32")
+            chosen[parsed] = _concat([p[2] for p in parts], (0,), "float32")
             if n_doc:
+                index = numpy.arange(n_doc)
                 rows = numpy.empty((n_doc, 2), dtype="uint64")
-                rows[:, 0] = (absolute - index).view("uint64")
-                rows[:, 1] = labels[token : token + n_doc]
+                rows[:, 0] = (doc_heads - index).view("uint64")
+                rows[:, 1] = doc_deps
                 doc.from_array([HEAD, DEP], rows)
-                top = numpy.where(top == 0, index[:, None], top - 1 + offsets[:, None])
-            doc._.head_probs = chosen.astype("float32")
-            doc._.head_alternatives = (top.astype("int32"), top_probs.astype("float32"))
-            token += n_doc
-            sent += len(doc_lengths)
+            doc._.head_probs = chosen
+            doc._.head_alternatives = (doc_top.astype("int32"), doc_top_probs)
+            token += n
+            sent += n_pieces
 
     def _labels(self, output: ParserOutput, heads: numpy.ndarray) -> numpy.ndarray:
         """Label hashes: ROOT for tokens attached to ROOT, else the best other."""
@@ -262,6 +311,9 @@ class BiaffineDependencyParser(TrainablePipe):
                 probs = _softmax(arcs[row, 1 : n + 1, : n + 1])
                 top = numpy.argsort(-probs, axis=1)[:, :k]
                 top_probs = numpy.take_along_axis(probs, top, axis=1)
+                # a token is never its own head: the masked self-loop only
+                # fills the list of a sentence with fewer than k candidates
+                top[top == numpy.arange(1, n + 1)[:, None]] = NO_HEAD
                 if top.shape[1] < k:  # fewer candidates than k: pad
                     pad = ((0, 0), (0, k - top.shape[1]))
                     top = numpy.pad(top, pad, constant_values=NO_HEAD)
@@ -287,10 +339,12 @@ class BiaffineDependencyParser(TrainablePipe):
         if not any(len(doc) for doc in docs):
             return losses
         gold = self._gold(examples)
+        if not gold.sent_lengths:  # nothing but whitespace
+            return losses
         set_dropout_rate(self.model, drop)
         label_heads = self.model.ops.asarray1i(numpy.maximum(gold.heads, 0))
         output, backprop = self.model.begin_update(
-            ParserInput(docs, gold.sent_lengths, label_heads)
+            ParserInput(docs, gold.sent_lengths, label_heads, gold.parsed)
         )
         loss, d_scores = self._loss(output, gold)
         backprop(d_scores)
@@ -309,28 +363,28 @@ class BiaffineDependencyParser(TrainablePipe):
 
     def _gold(self, examples: List[Example]) -> Gold:
         label_index = {label: i for i, label in enumerate(self.labels)}
-        sent_lengths: List[int] = []
         heads: List[int] = []
         labels: List[int] = []
+        pieces = []
         for example in examples:
             doc_heads, doc_deps = example.get_aligned_parse(projectivize=False)
             sent_starts = example.get_aligned_sent_starts()
             starts = [i for i, s in enumerate(sent_starts) if s or i == 0]
-            doc_lengths = self._cut(
-                b - a for a, b in zip(starts, starts[1:] + [len(example.predicted)])
-            )
-            start = 0
-            for n in doc_lengths:
-                for i in range(start, start + n):
+            doc_pieces = self.pieces(example.predicted, starts)
+            for piece in doc_pieces:
+                position = {i: p for p, i in enumerate(piece.tolist(), start=1)}
+                for i in piece.tolist():
                     head = doc_heads[i]
-                    if head is None or not start <= head < start + n:
-                        heads.append(-1)
-                    else:
-                        heads.append(0 if head == i else head - start + 1)
+                    heads.append(0 if head == i else position.get(head, -1))
                     labels.append(label_index.get(doc_deps[i] or "", -1))
-                start += n
-            sent_lengths.extend(doc_lengths)
-        return Gold(sent_lengths, numpy.asarray(heads), numpy.asarray(labels))
+            pieces.append(doc_pieces)
+        docs = [example.predicted for example in examples]
+        return Gold(
+            [len(piece) for doc_pieces in pieces for piece in doc_pieces],
+            numpy.asarray(heads, dtype="int64"),
+            numpy.asarray(labels, dtype="int64"),
+            self._parsed(docs, pieces),
+        )
 
     def _loss(
         self, output: ParserOutput, gold: Gold
@@ -370,7 +424,11 @@ class BiaffineDependencyParser(TrainablePipe):
         path = util.ensure_path(path)
         load = super().from_disk
         load_or_explain(
-            "lstm_parser", path, ["model"], exclude, lambda: load(path, exclude=exclude)
+            "lstm_parser",
+            path,
+            ["cfg", "model"],
+            exclude,
+            lambda: load(path, exclude=exclude),
         )
         return self
 
@@ -402,7 +460,9 @@ def _token_head_alternatives(token: Token) -> List[Tuple[Token, float]]:
 def _token_head_prob(token: Token) -> Optional[float]:
     """The probability of the head the parser chose for the token."""
     probs = token.doc._.head_probs
-    return None if probs is None else float(probs[token.i])
+    if probs is None or numpy.isnan(probs[token.i]):
+        return None  # not parsed: whitespace
+    return float(probs[token.i])
 
 
 def install_extensions() -> None:
