@@ -13,6 +13,8 @@ from spacy.training.converters import conllu_to_docs
 from spacy.util import ensure_path, registry
 from spacy.vocab import Vocab
 
+from .conllu import read_conllu
+
 
 @registry.readers("spacy-lstm.Corpus.v1")
 def create_corpus_reader(
@@ -97,14 +99,10 @@ class ConlluCorpus(Corpus):
 
     def read_conllu(self, vocab: Vocab) -> Iterator[Doc]:
         if self._converted is None:
-            try:
-                text = self.path.read_text(encoding="utf8")
-            except UnicodeDecodeError as err:
-                raise ValueError(
-                    f"CoNLL-U file {self.path} is not UTF-8: {err}"
-                ) from err
-            if not text.strip():
-                raise ValueError(f"No sentences found in CoNLL-U file {self.path}")
+            # the strict reader checks every line; spaCy's converter then gets
+            # the sentences with exactly one empty line between them
+            sentences = read_conllu(self.path)
+            text = "\n\n".join("\n".join(s.lines) for s in sentences) + "\n"
             try:
                 docs = list(conllu_to_docs(text, n_sents=self.n_sents, no_print=True))
             except (ValueError, IndexError, KeyError) as err:

@@ -1,10 +1,12 @@
 """Helpers and type aliases shared across the package."""
 
 from pathlib import Path
-from typing import Callable, Iterable, List, Sequence
+from typing import Callable, Dict, Iterable, List, Sequence
 
 import numpy
 import numpy.typing
+from spacy.attrs import IDS, NAMES
+from spacy.vocab import Vocab
 
 Floats2dNumpy = numpy.typing.NDArray[numpy.floating]
 Ints1dNumpy = numpy.typing.NDArray[numpy.integer]
@@ -69,3 +71,47 @@ def load_or_explain(
             f"Could not load {name} from {path}: {named} is corrupt "
             f"({type(err).__name__}: {err})."
         ) from err
+
+
+class KeepsVectorsKey:
+    """A mixin for TrainablePipe components that keeps the vectors table's key
+    attribute across saving and loading.
+
+    spaCy 3.8 saves a vectors table's key attribute (LOWER for word2vec's
+    vectors) only for floret tables, so a vocab loaded from bytes or disk keys
+    the table by ORTH again and the vectors of capitalised words vanish. The
+    component saves the attribute in its cfg and sets it back when it loads,
+    whether or not its load included the vocab."""
+
+    vocab: Vocab
+    cfg: Dict
+
+    def _note_vectors_key(self) -> None:
+        vectors = self.vocab.vectors
+        keyed = vectors.mode == "default" and vectors.shape[0] > 0
+        self.cfg["vectors_attr"] = NAMES[vectors.attr] if keyed else None
+
+    def _restore_vectors_key(self) -> None:
+        name = self.cfg.get("vectors_attr")
+        vectors = self.vocab.vectors
+        if name and vectors.mode == "default" and vectors.shape[0] > 0:
+            if vectors.attr != IDS[name]:
+                vectors._set_cfg({"mode": "default", "attr": IDS[name]})
+
+    def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
+        self._note_vectors_key()
+        return super().to_bytes(exclude=exclude)  # type: ignore[misc]
+
+    def to_disk(self, path: Path, *, exclude: Iterable[str] = tuple()) -> None:
+        self._note_vectors_key()
+        super().to_disk(path, exclude=exclude)  # type: ignore[misc]
+
+    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()):
+        super().from_bytes(bytes_data, exclude=exclude)  # type: ignore[misc]
+        self._restore_vectors_key()
+        return self
+
+    def from_disk(self, path: Path, *, exclude: Iterable[str] = tuple()):
+        super().from_disk(path, exclude=exclude)  # type: ignore[misc]
+        self._restore_vectors_key()
+        return self

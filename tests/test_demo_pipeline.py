@@ -46,7 +46,7 @@ def annotations(doc):
         "deps": [t.dep_ for t in doc],
         "tags": [t.tag_ for t in doc],
         "sent_starts": [t.is_sent_start for t in doc],
-        "head_probs": None if doc._.head_probs is None else doc._.head_probs.tolist(),
+        "head_probs": [t._.head_prob for t in doc],  # None, not NaN, for spaces
         "alternatives": [[(h.i, p) for h, p in t._.head_alternatives] for t in doc],
         "surprisal": [t._.surprisal for t in doc],
         "vectors": [t.vector.tolist() for t in doc],
@@ -106,6 +106,38 @@ def test_two_processes_give_the_same_annotations(demo):
     one = [annotations(doc) for doc in nlp.pipe(texts, batch_size=4)]
     two = [annotations(doc) for doc in nlp.pipe(texts, batch_size=4, n_process=2)]
     assert two == one
+
+
+def random_texts(n: int, seed: int = 0):
+    """Random Unicode: letters of many scripts, emoji, combining marks,
+    right-to-left text, control characters and runs of whitespace."""
+    rng = numpy.random.default_rng(seed)
+    pools = [
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", "äöüßéèçñ",
+        "абвгдежз", "αβγδεζ", "שלוםעולם", "مرحبابالعالم", "漢字かなカナ", "🦜🚀👍🏽",
+        "\u0301\u0308", "\x00\x07\x1b\u200b\u200e\ufeff", " ", "  \n", "\t\n\n",
+        ".,;:!?-'\"()",
+    ]  # fmt: skip
+    texts = []
+    for _ in range(n):
+        parts = [str(rng.choice(list(pools[rng.integers(len(pools))])))
+                 for _ in range(rng.integers(0, 60))]  # fmt: skip
+        texts.append("".join(parts))
+    return texts
+
+
+def test_random_unicode_through_two_processes(demo):
+    nlp = spacy.load(demo[0] / "pipeline")
+    texts = random_texts(40)
+    one = [annotations(doc) for doc in nlp.pipe(texts, batch_size=8)]
+    two = [annotations(doc) for doc in nlp.pipe(texts, batch_size=8, n_process=2)]
+    assert two == one
+    for doc in nlp.pipe(texts):
+        for sent in doc.sents:
+            assert sum(t.head.i == t.i for t in sent) >= 1
+        for token in doc:
+            assert token._.head_prob is None or 0.0 <= token._.head_prob <= 1.0
+            assert token._.surprisal is None or token._.surprisal >= 0.0
 
 
 STAGES = ["stages/word2vec", "stages/lm", "stages/parser"]

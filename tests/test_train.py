@@ -56,7 +56,7 @@ def test_spacy_train_parser_with_word2vec_vectors(tmp_path, word2vec_pipeline):
 @pytest.mark.parametrize(
     "config,sampled", [("lm_word.cfg", 0), ("lm_word.cfg", 50), ("lm_char.cfg", 0)]
 )
-def test_spacy_train_language_model(config, sampled, tmp_path):
+def test_spacy_train_language_model(config, sampled, tmp_path, capsys):
     overrides = {"training.max_steps": 20, "training.eval_frequency": 10}
     if sampled:  # fewer than the sample text's 283 words: the sampled softmax runs
         overrides["components.lstm_lm.model.sampled_softmax"] = sampled
@@ -64,4 +64,11 @@ def test_spacy_train_language_model(config, sampled, tmp_path):
     nlp = spacy.load(tmp_path / "model-last")
     doc = nlp("She always had a passion for cooking.")
     assert doc._.perplexity > 1
-    assert nlp.meta["performance"]["lm_ppl"] > 1
+    perplexity = nlp.meta["performance"]["lm_ppl"]
+    assert perplexity > 1
+    # the training table shows the perplexity itself, not 100 times it
+    table = capsys.readouterr().out.splitlines()
+    header = next(line.split() for line in table if "LM_PPL" in line)
+    last_row = [line.split() for line in table if line.split()[1:2] == ["20"]]
+    column = header.index("LM_PPL") + len(last_row[-1]) - len(header)
+    assert float(last_row[-1][column]) == pytest.approx(perplexity, abs=0.01)

@@ -3,7 +3,7 @@
 import json
 import time
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import typer
 from spacy.cli.evaluate import render_parses
@@ -12,46 +12,11 @@ from spacy.scorer import Scorer
 from spacy.tokens import Doc
 from spacy.training import Example
 
+from ..conllu import Sentence, read_conllu
 from . import app
 from ._util import load_with, one_line_errors, output_file, progress, use_device
 
 PUNCT_LABELS = ("p", "punct")
-
-
-class Sentence(NamedTuple):
-    lines: List[str]  # every line of the sentence block, comments included
-    word_lines: List[int]  # indices of the lines that hold syntactic words
-    words: List[str]
-    spaces: List[bool]
-    heads: List[int]  # 0-based index of the head in the sentence
-    deps: List[str]
-
-
-def read_conllu(path: Path) -> List[Sentence]:
-    """Sentences of a CoNLL-U file. Multiword-token and empty-node lines are
-    kept for writing but are not words."""
-    sentences = []
-    for block in path.read_text(encoding="utf8").split("\n\n"):
-        lines = [line for line in block.split("\n") if line]
-        if not lines:
-            continue
-        word_lines, words, spaces, heads, deps = [], [], [], [], []
-        for i, line in enumerate(lines):
-            cols = line.split("\t")
-            if line.startswith("#") or not cols[0].isdigit():
-                continue
-            if len(cols) != 10:
-                raise ValueError(f"{path}: expected 10 columns in line {line!r}")
-            word_lines.append(i)
-            words.append(cols[1])
-            spaces.append("SpaceAfter=No" not in cols[9].split("|"))
-            heads.append(int(cols[6]) - 1 if cols[6] not in ("0", "_") else len(heads))
-            deps.append(cols[7])
-        if words:
-            sentences.append(Sentence(lines, word_lines, words, spaces, heads, deps))
-    if not sentences:
-        raise ValueError(f"No sentences found in CoNLL-U file {path}")
-    return sentences
 
 
 def conll2018_scores(sentences: List[Sentence], docs: List[Doc]) -> Dict[str, float]:

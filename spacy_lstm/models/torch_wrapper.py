@@ -2,6 +2,7 @@
 parameter averages that are actually used."""
 
 import contextlib
+import io
 from typing import Callable, Dict, Iterator, Optional
 
 import torch
@@ -56,6 +57,17 @@ class InPlaceUpdateShim(PyTorchShim):
                     param.copy_(backup)
 
 
+def load_state_dict_safely(
+    module: torch.nn.Module, data: bytes, device: torch.device
+) -> torch.nn.Module:
+    """thinc's default deserializer, except that torch.load only reads
+    tensors (weights_only): before torch 2.6 thinc's call unpickles any
+    object, so a crafted pipeline file would run code when loaded."""
+    state = torch.load(io.BytesIO(data), map_location=device, weights_only=True)
+    module.load_state_dict(state)
+    return module.to(device)
+
+
 def TorchWrapper(
     module,
     *,
@@ -64,7 +76,8 @@ def TorchWrapper(
     serialize_model: Optional[Callable] = None,
     deserialize_model: Optional[Callable] = None,
 ) -> Model:
-    """PyTorchWrapper_v3 with InPlaceUpdateShim."""
+    """PyTorchWrapper_v3 with InPlaceUpdateShim, loading weights safely."""
+    deserialize_model = deserialize_model or load_state_dict_safely
     model = PyTorchWrapper_v3(
         module,
         convert_inputs=convert_inputs,

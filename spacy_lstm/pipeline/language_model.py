@@ -7,6 +7,7 @@ per token). The first token is predicted after <eos>, the sentence boundary.
 
 import functools
 import math
+import warnings
 from collections import Counter
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Tuple
@@ -26,12 +27,14 @@ from ..extensions import install_extension
 from ..models.language_model import set_vocab_size, torch_module
 from ..readers import EOS
 from ..torch_modules.language_model import detach_state
-from ..util import load_or_explain
+from ..util import KeepsVectorsKey, load_or_explain
 
 UNK = "<unk>"
 SPECIALS = [UNK, EOS]
 KEYS = ("ORTH", "LOWER", "NORM")
 LOG2 = math.log(2)
+# initialize warns when more of the training tokens than this become <unk>
+MAX_UNKNOWN_SHARE = 0.2
 
 default_model_config = """
 [model]
@@ -95,16 +98,25 @@ def make_language_model(
     )  # fmt: skip
 
 
-def _surprisal_of(token: Token) -> float:
+def _surprisal_of(token: Token) -> Optional[float]:
+    """The token's surprisal in bits; None for a whitespace token of a word
+    model, which the model does not read."""
     values = token.doc._.lm_surprisal
-    return float(values[token.i]) if values is not None else None
+    if values is None or numpy.isnan(values[token.i]):
+        return None
+    return float(values[token.i])
 
 
 def _perplexity_of(doc: Doc) -> Optional[float]:
     values = doc._.lm_surprisal
-    if values is None or len(values) == 0:
+    if values is None or not numpy.any(~numpy.isnan(values)):
         return None
-    return float(2.0 ** numpy.mean(values))
+    return float(2.0 ** numpy.nanmean(values))
+
+
+def _check_count(name: str, value: int, minimum: int = 1) -> None:
+    if not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
 
 
 @functools.lru_cache(maxsize=None)
@@ -125,7 +137,7 @@ def install_extensions() -> None:
     install_extension(Doc, "perplexity", "lstm_lm", getter=_perplexity_of)
 
 
-class LanguageModel(TrainablePipe):
+class LanguageModel(KeepsVectorsKey, TrainablePipe):
     def __init__(
         self,
         vocab: Vocab,
@@ -143,8 +155,15 @@ class LanguageModel(TrainablePipe):
             raise ValueError(f"lstm_lm level must be 'word' or 'char', got {level!r}.")
         if key not in KEYS:
             raise ValueError(f"lstm_lm key must be one of {KEYS}, got {key!r}.")
-        if max_vocab < 1 or min_freq < 1:
-            raise ValueError("lstm_lm max_vocab and min_freq must be at least 1.")
+        if max_vocab < 3 or min_freq < 1:
+            raise ValueError(
+                "lstm_lm max_vocab must be at least 3 (<unk>, <eos> and a word) and "
+                f"min_freq at least 1, got {max_vocab} and {min_freq}."
+            )
+        if not (math.isfinite(grad_clip) and grad_clip >= 0):
+            raise ValueError(
+                f"lstm_lm grad_clip must be >= 0 (0: no clipping), got {grad_clip}."
+            )
         self.vocab = vocab
         self.model = model
         self.name = name
@@ -169,11 +188,22 @@ class LanguageModel(TrainablePipe):
         return self._index
 
     def _units(self, doc: Doc) -> List[str]:
-        """What the model predicts: the doc's words, or its characters."""
+        """What the model predicts: the doc's characters, or its words (see
+        _reads)."""
         if self.cfg["level"] == "char":
             return list(doc.text)
         attr = self.cfg["key"].lower() + "_"
-        return [getattr(token, attr) if not token.is_space else EOS for token in doc]
+        return [
+            EOS if token.is_space else getattr(token, attr)
+            for token, read in zip(doc, self._reads(doc))
+            if read
+        ]
+
+    def _reads(self, doc: Doc) -> List[bool]:
+        """Which tokens a word model reads: every word, and a whitespace token
+        only if it breaks the line, as <eos> (the training streams end each
+        line with <eos>). Other whitespace (a double space) is not a word."""
+        return [not t.is_space or "\n" in t.text for t in doc]
 
     def _ids(self, units: List[str]) -> List[int]:
         index = self._token_index()
@@ -201,6 +231,14 @@ class LanguageModel(TrainablePipe):
                 )
             reader = util.resolve_dot_names(nlp.config.interpolate(), [corpus])[0]
             get_examples = lambda: reader(nlp)  # noqa: E731
+        elif nlp is not None and nlp.config["training"].get("max_epochs") == -1:
+            # spacy train then hands initialize only the first 100 examples
+            raise ValueError(
+                "lstm_lm would build its vocabulary from the first 100 examples "
+                "only: with a streamed corpus ([training] max_epochs = -1) spacy "
+                "train passes no more to initialize. Name the whole corpus in the "
+                'config: [initialize.components.lstm_lm] corpus = "corpora.train".'
+            )
         counts: Counter = Counter()
         for eg in get_examples():
             counts.update(self._units(eg.reference))
@@ -208,11 +246,22 @@ class LanguageModel(TrainablePipe):
             counts.pop(special, None)
         if not counts:
             raise ValueError("lstm_lm: the training corpus has no tokens.")
-        kept = [
-            unit
-            for unit, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-            if count >= self.cfg["min_freq"]
-        ][: self.cfg["max_vocab"] - len(SPECIALS)]
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        kept = [unit for unit, count in ranked if count >= self.cfg["min_freq"]]
+        kept = kept[: self.cfg["max_vocab"] - len(SPECIALS)]
+        if not kept:
+            raise ValueError(
+                f"lstm_lm: no word occurs at least min_freq={self.cfg['min_freq']} "
+                f"times in the {sum(counts.values()):,} tokens of the training "
+                "corpus. Lower min_freq or train on more text."
+            )
+        unknown = 1 - sum(counts[unit] for unit in kept) / sum(counts.values())
+        if unknown > MAX_UNKNOWN_SHARE:
+            warnings.warn(
+                f"lstm_lm: {unknown:.0%} of the training tokens are outside the "
+                f"{len(kept):,}-word vocabulary and become <unk>; its accuracy "
+                "and perplexity then say little. Raise max_vocab or lower min_freq."
+            )
         self.cfg["tokens"] = SPECIALS + kept
         set_vocab_size(self.model, len(self.tokens))
         self._state = None
@@ -344,9 +393,12 @@ class LanguageModel(TrainablePipe):
         return out
 
     def _token_bits(self, doc: Doc, bits: numpy.ndarray) -> numpy.ndarray:
-        """Per-token bits from per-unit bits."""
+        """Per-token bits from per-unit bits; NaN for the tokens a word model
+        does not read."""
         if self.cfg["level"] == "word":
-            return bits
+            per_token = numpy.full(len(doc), numpy.nan, dtype="float32")
+            per_token[numpy.asarray(self._reads(doc), dtype=bool)] = bits
+            return per_token
         # a token's surprisal is the sum over its characters (whitespace after
         # it goes to the token)
         per_token = numpy.zeros(len(doc), dtype="float32")
@@ -360,11 +412,14 @@ class LanguageModel(TrainablePipe):
     # --- using the model -------------------------------------------------------
     def suggest(self, doc: Doc, n: int = 5) -> List[Tuple[str, float]]:
         """The n most likely next words (or characters) after the doc, with
-        their probabilities (<unk> left out)."""
-        log_probs = self._next_log_probs(self._ids(self._units(doc)))
-        probs = log_probs.exp()
-        probs[self._token_index()[UNK]] = 0.0
-        top = torch.topk(probs, min(n, len(self.tokens)))
+        their probabilities, best first (<unk> is never one of them)."""
+        _check_count("n", n)
+        return self._likeliest_next(self._units(doc), n)
+
+    def _likeliest_next(self, units: List[str], n: int) -> List[Tuple[str, float]]:
+        probs = self._next_log_probs(self._ids(units)).exp()
+        probs[self._token_index()[UNK]] = -1.0  # below every probability
+        top = torch.topk(probs, min(n, len(self.tokens) - 1))
         return [(self.tokens[i], float(p)) for p, i in zip(top.values, top.indices)]
 
     def fill_blank(
@@ -377,8 +432,12 @@ class LanguageModel(TrainablePipe):
         ("___"; several such tokens in a row, as spaCy's tokenizer makes of
         "___", are one blank), by the probability of the whole completed
         sentence (<eos> included), so the words after the blank count too.
-        Without candidates, the 50 likeliest words at the blank compete.
-        Returns the n best with their share of the candidates' probability."""
+        Without candidates, the 50 likeliest words at the blank compete. A
+        candidate is keyed as the model's words are (lower-cased for key =
+        LOWER); one outside the model's vocabulary is an error, since the
+        model would only score <unk>. Returns the n best with their share of
+        the candidates' probability."""
+        _check_count("n", n)
         units = self._units(doc)
         blank = [bool(unit) and set(unit) == {"_"} for unit in units]
         if self.cfg["level"] == "char" or not any(blank):
@@ -390,10 +449,20 @@ class LanguageModel(TrainablePipe):
         while end < len(units) and blank[end]:
             end += 1
         if candidates is None:
-            candidates = [word for word, _ in self.suggest(doc[:at], n=50)]
-        filled = [
-            self._ids(units[:at] + [word] + units[end:] + [EOS]) for word in candidates
+            candidates = [word for word, _ in self._likeliest_next(units[:at], 50)]
+        keyed = [self._units(Doc(self.vocab, words=[word]))[0] for word in candidates]
+        unknown = [
+            word
+            for word, key in zip(candidates, keyed)
+            if key not in self._token_index()
         ]
+        if unknown or not candidates:
+            raise ValueError(
+                "fill_blank: no candidates given."
+                if not candidates
+                else f"fill_blank: not in the language model's vocabulary: {unknown}."
+            )
+        filled = [self._ids(units[:at] + [key] + units[end:] + [EOS]) for key in keyed]
         scores = [-float(bits.sum()) for bits in self._batch_surprisal(filled)]
         shares = torch.softmax(torch.tensor(scores) * LOG2, dim=0).tolist()
         ranked = sorted(zip(candidates, shares), key=lambda item: -item[1])
@@ -409,8 +478,10 @@ class LanguageModel(TrainablePipe):
     ) -> List[str]:
         """Sample n_tokens words (or characters) after the prompt. The same
         seed gives the same text. top_k > 0 samples from the k likeliest only."""
-        if temperature <= 0:
+        if not (math.isfinite(temperature) and temperature > 0):
             raise ValueError(f"temperature must be positive, got {temperature}.")
+        _check_count("n_tokens", n_tokens, minimum=0)
+        _check_count("top_k", top_k, minimum=0)
         module = torch_module(self.model)
         device = next(module.parameters()).device
         generator = torch.Generator().manual_seed(seed)

@@ -6,7 +6,7 @@ from spacy.cli.train import train
 from typer.testing import CliRunner
 
 from spacy_lstm.cli import app
-from spacy_lstm.cli.evaluate_parser import read_conllu
+from spacy_lstm.conllu import read_conllu
 
 ROOT = Path(__file__).parent.parent.parent
 DEV = ROOT / "corpus" / "ud" / "dev.conllu"
@@ -66,5 +66,5 @@ def test_read_conllu_rejects_bad_files(tmp_path):
         read_conllu(empty)
     bad = tmp_path / "bad.conllu"
     bad.write_text("1\tHello\t_\n\n", encoding="utf8")
-    with pytest.raises(ValueError, match="10 columns"):
+    with pytest.raises(ValueError, match="line 1: expected 10 tab-separated columns"):
         read_conllu(bad)
