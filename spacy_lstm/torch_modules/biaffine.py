@@ -12,6 +12,8 @@ from .serialize import deserializer_for, serialize_with_config
 # Masked arc logits: finite, so that a row with no allowed head stays NaN-free,
 # and low enough that its softmax weight underflows to zero.
 MASKED = -1e9
+# Tokens whose labels are scored at once (see BiaffineScorer.forward)
+LABEL_CHUNK = 4096
 
 
 class BiaffineScorer(nn.Module):
@@ -99,8 +101,17 @@ class BiaffineScorer(nn.Module):
         label_dep = self.label_dep(X[:-1])
         label_head = self.label_head(X)[grid_rows[head_rows + heads]]
         n_labels = self.label_weight.shape[1]
-        bilinear = (label_dep @ self.label_weight.flatten(1)).view(-1, n_labels, width)
-        labels = (bilinear * label_head.unsqueeze(1)).sum(dim=2)
+        weight = self.label_weight.flatten(1)
+        # (tokens, labels, width) floats per product: in chunks of tokens, so a
+        # 100,000-token doc needs tens of MB here, not gigabytes
+        labels = torch.cat(
+            [
+                ((dep @ weight).view(-1, n_labels, width) * head.unsqueeze(1)).sum(2)
+                for dep, head in zip(
+                    label_dep.split(LABEL_CHUNK), label_head.split(LABEL_CHUNK)
+                )
+            ]
+        )
         labels = labels + self.label_linear(torch.cat([label_dep, label_head], dim=1))
         return arcs, labels, heads
 

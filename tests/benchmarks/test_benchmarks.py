@@ -81,3 +81,20 @@ def test_lm_inference_speed_runs(tmp_path):
         str(tmp_path / "blank"), tmp_path / "valid.txt", bfloat16=True
     )
     assert speed > 0 and perplexity is None  # no lstm_lm, no surprisal
+
+
+def test_memory_benchmark_runs(tmp_path, monkeypatch, capsys):
+    import json
+    import sys
+
+    import spacy
+
+    from spacy_lstm.benchmarks import memory
+
+    spacy.blank("en").to_disk(tmp_path / "blank")
+    args = ["x", str(tmp_path / "blank"), "--doc-tokens", "50", "--perplexity-tokens"]
+    monkeypatch.setattr(sys, "argv", args)
+    memory.main()
+    result = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert result["doc"][0]["tokens"] >= 50 and result["doc"][0]["peak_mb"] > 0
+    assert result["perplexity"] == []
