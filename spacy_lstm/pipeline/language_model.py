@@ -7,6 +7,7 @@ per token). The first token is predicted after <eos>, the sentence boundary.
 
 import functools
 import math
+import numbers
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -115,7 +116,7 @@ def _perplexity_of(doc: Doc) -> Optional[float]:
 
 
 def _check_count(name: str, value: int, minimum: int = 1) -> None:
-    if not isinstance(value, int) or value < minimum:
+    if not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
 
 
