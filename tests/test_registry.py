@@ -50,6 +50,10 @@ BUILD_ARGS = {
         "similarity": "corpus/text/similarity.tsv"
     },
     "spacy-lstm.ConsoleLogger.v1": lambda: {},
+    "spacy-lstm.WindowedTok2Vec.v1": lambda: {
+        "embed": small_tok2vec().get_ref("embed"),
+        "encode": small_tok2vec().get_ref("encode"),
+    },
 }
 
 

@@ -28,6 +28,9 @@ from .torch_wrapper import TorchWrapper
 # its real cells, or any amount up to SMALL_GROUP cells (4 MB).
 MAX_PADDING = 2.0
 SMALL_GROUP = 1 << 20
+# At inference, the sentences of a batch are scored in runs of about this many
+# tokens (see score_in_chunks).
+SCORE_CHUNK = 8192
 
 
 class ParserInput(NamedTuple):
@@ -168,19 +171,58 @@ def forward(
             [], [], model.ops.alloc2f(0, model.get_dim("nO")), model.ops.alloc1i(0)
         )
         return empty, lambda d_out: backprop_tok2vec(tokvecs)
-    X = model.ops.flatten(tokvecs)
-    output, backprop_scorer = scorer(
-        (X if parsed is None else X[parsed], sent_lengths, heads), is_train
-    )
+    all_rows = model.ops.flatten(tokvecs)
+    X = all_rows if parsed is None else all_rows[parsed]
+    if not is_train and n_tokens > SCORE_CHUNK:
+        return score_in_chunks(model, X, sent_lengths, heads), backprop_nothing
+    output, backprop_scorer = scorer((X, sent_lengths, heads), is_train)
 
     def backprop(d_output: Tuple[List[Floats3d], Floats2d]) -> List[Doc]:
         dX = backprop_scorer(d_output)
         if parsed is not None:
-            d_parsed, dX = dX, model.ops.alloc2f(*X.shape)
+            d_parsed, dX = dX, model.ops.alloc2f(*all_rows.shape)
             dX[parsed] = d_parsed
         return backprop_tok2vec(model.ops.unflatten(dX, doc_lengths))
 
     return output, backprop
+
+
+def score_in_chunks(
+    model: Model, X: Floats2d, sent_lengths: List[int], heads: Optional[Ints1d]
+) -> ParserOutput:
+    """The scorer's output for runs of whole sentences of about SCORE_CHUNK
+    tokens each, joined: at inference, memory then stays that of a chunk
+    however long the doc (the MLPs alone keep ~3 KB per token)."""
+    scorer = model.get_ref("scorer")
+    xp = model.ops.xp
+    arcs: List[Floats3d] = []
+    groups: List[List[int]] = []
+    labels, out_heads = [], []
+    sent = token = 0
+    while sent < len(sent_lengths):
+        end, n = sent, 0
+        while end < len(sent_lengths) and (
+            n == 0 or n + sent_lengths[end] <= SCORE_CHUNK
+        ):
+            n += sent_lengths[end]
+            end += 1
+        part = scorer.predict(
+            (
+                X[token : token + n],
+                sent_lengths[sent:end],
+                None if heads is None else heads[token : token + n],
+            )
+        )
+        arcs.extend(part.arcs)
+        groups.extend([sent + i for i in group] for group in part.groups)
+        labels.append(part.labels)
+        out_heads.append(part.heads)
+        sent, token = end, token + n
+    return ParserOutput(arcs, groups, xp.concatenate(labels), xp.concatenate(out_heads))
+
+
+def backprop_nothing(d_output):
+    raise ValueError("The parser scores in chunks only at inference.")
 
 
 def sentence_groups(sent_lengths: Sequence[int]) -> List[List[int]]:

@@ -1,6 +1,7 @@
 import numpy
 import pytest
 import spacy
+from spacy.tokens import Doc
 from spacy.util import registry
 
 from spacy_lstm.models.biaffine import (
@@ -86,3 +87,29 @@ def test_bad_settings_raise():
         build_biaffine_parser(tok2vec(), arc_width=0)
     with pytest.raises(ValueError, match="dropout"):
         build_biaffine_parser(tok2vec(), dropout=1.5)
+
+
+def test_inference_in_chunks_gives_the_same_output(monkeypatch):
+    """Past SCORE_CHUNK tokens, inference scores runs of sentences in turn:
+    the same heads, labels and arcs as one run."""
+    from spacy_lstm.models import biaffine
+
+    nlp = spacy.blank("en")
+    words = "the cat sat on the mat and then it slept".split()
+    docs = [Doc(nlp.vocab, words=words * 3)]
+    model = build_biaffine_parser(tok2vec(), arc_width=8, label_width=4, nO=5)
+    lengths = [4, 10, 3, 9, 4]
+    model.initialize(X=ParserInput(docs, lengths))
+    whole = model.predict(ParserInput(docs, lengths))
+    monkeypatch.setattr(biaffine, "SCORE_CHUNK", 12)
+    chunked = model.predict(ParserInput(docs, lengths))
+    numpy.testing.assert_array_equal(chunked.heads, whole.heads)
+    numpy.testing.assert_allclose(chunked.labels, whole.labels, rtol=1e-5, atol=1e-6)
+    by_sentence = {}
+    for output in (whole, chunked):
+        for arcs, group in zip(output.arcs, output.groups):
+            for row, sent in enumerate(group):
+                n = lengths[sent] + 1
+                by_sentence.setdefault(sent, []).append(arcs[row, :n, :n])
+    for sent, (a, b) in by_sentence.items():
+        numpy.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
