@@ -29,10 +29,11 @@ from spacy.tokens import Doc
 from spacy.training.initialize import init_nlp
 from spacy.util import load_config, registry, resolve_dot_names
 
+from ..shipped import config_path
 from ..torch_modules.language_model import RNNLanguageModel
 from .lm_plain_torch import batchify, read_tokens, train_window
 
-CONFIG = Path(__file__).parent.parent.parent / "configs" / "lm_word.cfg"
+CONFIG = config_path("lm_word")
 WARM_UP = 5
 
 

@@ -1,6 +1,6 @@
 """word2vec in spacy train against gensim, same corpus, same settings, one run.
 
-    python -m spacy_lstm.benchmarks.word2vec_vs_gensim CORPUS.txt \\
+    python -m spacy_lstm.benchmarks.word2vec_vs_gensim CORPUS.txt[.gz] \\
         --similarity wordsim353.tsv --analogies questions-words.txt \\
         --architecture skipgram --epochs 5 --output DIR
 
@@ -21,14 +21,17 @@ spacy-lstm's schedule is linear too, and its default min_alpha is that 0.0025.
 """
 
 import argparse
+import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Dict, List, Tuple
 
+from ..shipped import config_path
 from ..vectors.evaluation import (
     evaluate_analogies,
     evaluate_similarity,
@@ -37,7 +40,7 @@ from ..vectors.evaluation import (
 )
 from ..vectors.word2vec_format import read_word2vec, table_from_vectors
 
-CONFIG = Path(__file__).parent.parent.parent / "configs" / "word2vec.cfg"
+CONFIG = config_path("word2vec")
 
 GENSIM_SCRIPT = """
 import json, sys
@@ -82,6 +85,18 @@ def score(table, pairs, sections) -> Dict[str, float]:
     }
 
 
+def plain_text(corpus: Path, folder: Path) -> Path:
+    """The corpus as plain text: gensim's corpus_file mode cannot read .gz, so
+    a .gz corpus is decompressed into folder first, before anything is timed."""
+    if corpus.suffix != ".gz":
+        return corpus
+    plain = folder / corpus.stem
+    if not plain.exists() or plain.stat().st_mtime < corpus.stat().st_mtime:
+        with gzip.open(corpus, "rb") as source, plain.open("wb") as target:
+            shutil.copyfileobj(source, target)
+    return plain
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("corpus", type=Path)
@@ -106,6 +121,7 @@ def main() -> None:
     parser.add_argument("--gensim-iterable", action="store_true")
     args = parser.parse_args()
     args.output.mkdir(parents=True, exist_ok=True)
+    args.corpus = plain_text(args.corpus, args.output)
     with args.corpus.open(encoding="utf8") as file_:
         n_words = sum(len(line.split()) for line in file_)
     pairs = read_similarity_pairs(args.similarity)

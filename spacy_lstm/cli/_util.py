@@ -2,6 +2,7 @@
 that a pipeline has the component a command needs."""
 
 import functools
+import json
 import os
 import sys
 from pathlib import Path
@@ -76,3 +77,11 @@ def output_file(path: Path) -> Path:
     """An output path whose folder exists (created when missing)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def report(result: dict, output: Optional[Path]) -> None:
+    """Print the result as one JSON line and, with --output, also write it to
+    that file (indented), as `spacy evaluate --output` does."""
+    if output is not None:
+        output_file(output).write_text(json.dumps(result, indent=2), encoding="utf8")
+    print(json.dumps(result))

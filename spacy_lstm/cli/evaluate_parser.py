@@ -1,6 +1,5 @@
 """evaluate-parser: parse a CoNLL-U file with gold words and score it."""
 
-import json
 import time
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -14,7 +13,14 @@ from spacy.training import Example
 
 from ..conllu import Sentence, read_conllu
 from . import app
-from ._util import load_with, one_line_errors, output_file, progress, use_device
+from ._util import (
+    load_with,
+    one_line_errors,
+    output_file,
+    progress,
+    report,
+    use_device,
+)
 
 PUNCT_LABELS = ("p", "punct")
 
@@ -111,9 +117,7 @@ def evaluate_parser_cli(
         render_parses(
             docs, displacy_path, pipeline, displacy_limit, ents=False, spans=False
         )
-    if output is not None:
-        output_file(output).write_text(json.dumps(scores, indent=2), encoding="utf8")
-    print(json.dumps(scores))
+    report(scores, output)
 
 
 def load_for_gold_sentences(pipeline: str) -> Language:

@@ -1,9 +1,8 @@
 """`perplexity` and `generate`: an lstm_lm pipeline on a text file or a prompt."""
 
-import json
 import math
 from pathlib import Path
-from typing import Tuple
+from typing import Optional, Tuple
 
 import typer
 from spacy.language import Language
@@ -12,7 +11,7 @@ from spacy.tokens import Doc
 from ..pipeline.language_model import LanguageModel
 from ..readers import EOS
 from . import app
-from ._util import load_with, one_line_errors, progress, use_device
+from ._util import load_with, one_line_errors, progress, report, use_device
 
 
 def load_language_model(pipeline: str, command: str) -> Tuple[Language, LanguageModel]:
@@ -29,6 +28,13 @@ def perplexity_cli(
     text_file: Path = typer.Argument(..., help="UTF-8 text file", exists=True),
     pretokenized: bool = typer.Option(
         False, "--pretokenized", help="Split lines on whitespace, not the tokenizer"
+    ),
+    output: Optional[Path] = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Also write the result to this JSON file",
+        dir_okay=False,
     ),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU ID or -1 for CPU"),
 ) -> None:
@@ -51,7 +57,7 @@ def perplexity_cli(
     perplexity = lm.stream_perplexity(
         units, wrap_steps=lambda steps, n: progress(steps, n, "step", "scoring")
     )
-    print(json.dumps({"tokens": len(units), "perplexity": perplexity}))
+    report({"tokens": len(units), "perplexity": perplexity}, output)
 
 
 @app.command("generate")

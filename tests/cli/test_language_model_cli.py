@@ -30,10 +30,14 @@ def test_perplexity_counts_the_stream(pipeline, tmp_path):
     text = "She told him.\n\nShe cooks soup.\n"
     path = tmp_path / "text.txt"
     path.write_text(text, encoding="utf8")
-    result = json.loads(run("perplexity", pipeline, path, "--pretokenized"))
+    output = tmp_path / "scores" / "perplexity.json"
+    result = json.loads(
+        run("perplexity", pipeline, path, "--pretokenized", "--output", output)
+    )
     # words: 3 + <eos> + 3 + <eos>; characters: every one, newlines included
     assert result["tokens"] == (len(text) if level == "char" else 8)
     assert result["perplexity"] > 1
+    assert json.loads(output.read_text()) == result
 
 
 def test_generate_is_seeded(pipeline):

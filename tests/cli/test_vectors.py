@@ -59,8 +59,10 @@ def test_evaluate_vectors_on_pipeline_and_file(pipeline, tmp_path):
     questions.write_text(
         ": family\nhe she david maria\n: gram1\ncook cooks read reads\n"
     )
+    output = tmp_path / "scores.json"
     result = invoke("evaluate-vectors", pipeline, "--similarity", SIMILARITY,
-                    "--analogies", questions)  # fmt: skip
+                    "--analogies", questions, "--output", output)  # fmt: skip
+    assert json.loads(output.read_text()) == result
     scores = result["similarity:similarity.tsv"]
     assert scores["pairs"] == 15 and -1 <= scores["spearman"] <= 1
     assert result["analogies:questions.txt"]["questions"] == 2

@@ -1,0 +1,78 @@
+"""project.yml: the real-data recipes as a spaCy (weasel) project."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from weasel.util import load_project_config
+
+ROOT = Path(__file__).parent.parent
+
+# The parser workflow on the small data in corpus/, sized to run in seconds:
+# what a user does with their own CoNLL-U and text files.
+ON_CORPUS = {
+    "treebank_train": "corpus/ud/train.conllu",
+    "treebank_dev": "corpus/ud/dev.conllu",
+    "raw_text": "corpus/text/sample.txt",
+    "raw_text_pretokenized": "false",
+    "similarity": "corpus/text/similarity.tsv",
+    "word2vec_min_count": "2",
+    "parser_max_steps": "30",
+}
+
+
+def test_project_file_is_valid_and_names_every_file_once():
+    project = load_project_config(ROOT)
+    commands = {command["name"]: command for command in project["commands"]}
+    for steps in project["workflows"].values():
+        assert set(steps) <= set(commands)
+    # thinc's interpolation joins two "${vars...}" list items that stand side
+    # by side into one string, which weasel would then look for as one file
+    for command in commands.values():
+        for path in command.get("deps", []) + command.get("outputs", []):
+            assert ", " not in path, (command["name"], path)
+    for asset in project["assets"]:
+        assert ", " not in asset["dest"]
+
+
+def test_every_config_a_command_reads_exists():
+    project = load_project_config(ROOT)
+    for command in project["commands"]:
+        for line in command["script"]:
+            for word in line.split():
+                if word.startswith("configs/"):
+                    assert (ROOT / word).exists(), (command["name"], word)
+
+
+def run_workflow(project_dir: Path, workflow: str) -> str:
+    overrides = [arg for k, v in ON_CORPUS.items() for arg in (f"--vars.{k}", v)]
+    result = subprocess.run(
+        [sys.executable, "-m", "spacy", "project", "run", workflow, str(project_dir)]
+        + overrides,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+def test_parser_workflow_runs_on_the_small_corpus_and_skips_finished_stages(
+    tmp_path,
+):
+    for name in ("project.yml", "configs", "corpus"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name)
+        else:
+            shutil.copy(source, tmp_path / name)
+    run_workflow(tmp_path, "parser")
+    scores = json.loads((tmp_path / "training/parser/dev_scores.json").read_text())
+    assert scores["sentences"] == 8
+    assert set(scores["conll2018"]) == {"uas", "las"}
+    assert (tmp_path / "training/parser/dev_predictions.conllu").exists()
+    again = run_workflow(tmp_path, "parser")
+    for stage in ("word2vec", "pretrain-bilm", "train-parser", "evaluate-parser"):
+        assert f"Skipping '{stage}': nothing changed" in again
