@@ -98,6 +98,7 @@ class ConlluCorpus(Corpus):
         return super()._make_example(nlp, reference, gold_preproc or self.gold_tokens)
 
     def read_conllu(self, vocab: Vocab) -> Iterator[Doc]:
+        """The file's reference docs, converted once and reused each epoch."""
         if self._converted is None:
             # the strict reader checks every line; spaCy's converter then gets
             # the sentences with exactly one empty line between them
@@ -334,6 +335,9 @@ def create_lm_stream_reader(
 
 
 class LMStreamCorpus:
+    """The corpus that spacy-lstm.LMStream.v1 returns: a text's tokens as
+    windows of parallel streams."""
+
     def __init__(
         self,
         path: Path,

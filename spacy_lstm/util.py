@@ -99,19 +99,23 @@ class KeepsVectorsKey:
                 vectors._set_cfg({"mode": "default", "attr": IDS[name]})
 
     def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
+        """Serialize, with the vectors' key attribute in the cfg."""
         self._note_vectors_key()
         return super().to_bytes(exclude=exclude)  # type: ignore[misc]
 
     def to_disk(self, path: Path, *, exclude: Iterable[str] = tuple()) -> None:
+        """Save, with the vectors' key attribute in the cfg."""
         self._note_vectors_key()
         super().to_disk(path, exclude=exclude)  # type: ignore[misc]
 
     def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()):
+        """Load, then key the vectors by the saved attribute."""
         super().from_bytes(bytes_data, exclude=exclude)  # type: ignore[misc]
         self._restore_vectors_key()
         return self
 
     def from_disk(self, path: Path, *, exclude: Iterable[str] = tuple()):
+        """Load, then key the vectors by the saved attribute."""
         super().from_disk(path, exclude=exclude)  # type: ignore[misc]
         self._restore_vectors_key()
         return self

@@ -22,6 +22,7 @@ from spacy.util import registry
 
 
 def conllu_doc_lengths(path: str, n_sents: int) -> List[int]:
+    """Token counts of docs of n_sents consecutive sentences of a CoNLL-U file."""
     sent_lengths, current = [], 0
     with open(path, encoding="utf8") as file_:
         for line in file_:
@@ -39,6 +40,7 @@ def conllu_doc_lengths(path: str, n_sents: int) -> List[int]:
 
 
 def synthetic_doc_lengths(n_docs: int, n_sents: int, seed: int = 0) -> List[int]:
+    """Token counts of n_docs docs of n_sents sentences of log-normal length."""
     rng = numpy.random.default_rng(seed)
     # English sentence lengths are roughly log-normal with a mean near 17 tokens.
     sents = numpy.clip(rng.lognormal(2.6, 0.6, size=(n_docs, n_sents)), 1, 200)
@@ -46,6 +48,8 @@ def synthetic_doc_lengths(n_docs: int, n_sents: int, seed: int = 0) -> List[int]
 
 
 def make_batches(lengths: List[int], batch_words: int, width: int, seed: int = 0):
+    """Random input vectors for docs of the given lengths, in batches of about
+    batch_words words."""
     rng = numpy.random.default_rng(seed)
     batches, batch, words = [], [], 0
     for n in lengths:
@@ -60,6 +64,8 @@ def make_batches(lengths: List[int], batch_words: int, width: int, seed: int = 0
 
 
 def run(model, batches, train: bool) -> float:
+    """Seconds to run the model over the batches: forward and backward when
+    training, forward only otherwise."""
     start = time.perf_counter()
     for Xs in batches:
         if train:
@@ -71,6 +77,7 @@ def run(model, batches, train: bool) -> float:
 
 
 def main() -> None:
+    """Time both encoders, alternating rounds, and print one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--conllu", help="take doc lengths from this CoNLL-U file")
     parser.add_argument("--n-sents", type=int, default=10, help="sentences per doc")

@@ -28,6 +28,7 @@ EOS = "<eos>"
 
 
 def read_tokens(path: Path) -> List[str]:
+    """The file's whitespace-separated words with <eos> after each line."""
     tokens = []
     with path.open(encoding="utf8") as file_:
         for line in file_:
@@ -66,6 +67,7 @@ def train_window(
 
 
 def evaluate(model: RNNLanguageModel, data: torch.Tensor, bptt: int) -> float:
+    """Perplexity of the rows of data, the state carried across windows."""
     model.eval()
     total, count, state = 0.0, 0, None
     with torch.no_grad():
@@ -80,6 +82,8 @@ def evaluate(model: RNNLanguageModel, data: torch.Tensor, bptt: int) -> float:
 
 
 def main() -> None:
+    """Train the plain-PyTorch recipe for the given time and print its
+    validation perplexity."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("train", type=Path)
     parser.add_argument("valid", type=Path)

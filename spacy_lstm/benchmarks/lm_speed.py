@@ -38,6 +38,7 @@ WARM_UP = 5
 
 
 def plain_tokens_per_second(path: Path, args) -> float:
+    """Training tokens/s of the plain-PyTorch loop after a warm-up."""
     tokens = read_tokens(path)
     # ids by frequency, as lstm_lm orders its vocabulary (a sampled softmax
     # draws by rank)
@@ -60,6 +61,8 @@ def plain_tokens_per_second(path: Path, args) -> float:
 
 
 def spacy_tokens_per_second(path: Path, args) -> float:
+    """Training tokens/s of lstm_lm through nlp.update on lm_word.cfg's own
+    reader and batcher, after a warm-up."""
     overrides = {
         "paths.train": str(path), "paths.dev": str(path),
         "corpora.train.streams": args.streams, "corpora.train.window": args.bptt,
@@ -105,6 +108,7 @@ def inference_tokens_per_second(
 
 
 def main() -> None:
+    """Run the measurements and print one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("train", type=Path)
     parser.add_argument("--width", type=int, default=200)

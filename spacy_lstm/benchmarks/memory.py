@@ -24,11 +24,13 @@ from ..shipped import corpus_dir
 
 
 def words(n: int) -> List[str]:
+    """n words cycled from the shipped sample text."""
     vocabulary = (corpus_dir() / "text" / "sample.txt").read_text("utf8").split()
     return [vocabulary[(i * 7919) % len(vocabulary)] for i in range(n)]
 
 
 def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -67,6 +69,7 @@ def child(args: List[str]) -> Dict:
 
 
 def main() -> None:
+    """Measure each input in a fresh process and print one JSON line each."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("pipeline")
     parser.add_argument("--doc-tokens", type=int, nargs="*", default=[10_000, 100_000])

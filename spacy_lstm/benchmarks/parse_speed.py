@@ -35,6 +35,7 @@ from ..cli.evaluate_parser import (
 
 
 def parse_seconds(nlp: Language, sentences: List[Sentence], batch_size: int) -> float:
+    """Seconds to parse the sentences, one doc each, with nlp.pipe."""
     docs = gold_sentence_docs(nlp, sentences)
     start = time.perf_counter()
     for _ in nlp.pipe(docs, batch_size=batch_size):
@@ -43,6 +44,8 @@ def parse_seconds(nlp: Language, sentences: List[Sentence], batch_size: int) -> 
 
 
 def train_words_per_second(config_path: str, overrides: Dict, n_batches: int) -> float:
+    """Words/s of nlp.update over the config's first training batches,
+    after a warm-up."""
     nlp = init_nlp(load_config(config_path, overrides=overrides, interpolate=False))
     config = nlp.config.interpolate()
     T = registry.resolve(config["training"], schema=ConfigSchemaTraining)
@@ -60,6 +63,7 @@ def train_words_per_second(config_path: str, overrides: Dict, n_batches: int) ->
 
 
 def main() -> None:
+    """Time every pipeline in alternating rounds and print one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("pipelines", nargs="*", help="pipelines to parse with")
     parser.add_argument("--conllu", help="gold-tokenized sentences to parse")

@@ -23,6 +23,7 @@ from spacy.language import Language
 
 
 def raw_texts(conllu: Path, sents_per_doc: int) -> List[str]:
+    """The raw text of the CoNLL-U file, sents_per_doc sentences per doc."""
     sentences = [
         line[len("# text = ") :].strip()
         for line in conllu.read_text(encoding="utf8").splitlines()
@@ -39,6 +40,7 @@ def raw_texts(conllu: Path, sents_per_doc: int) -> List[str]:
 def words_per_second(
     nlp: Language, texts: List[str], n_process: int, batch_size: int
 ) -> float:
+    """Tokens per second of nlp.pipe over the texts."""
     start = time.perf_counter()
     words = sum(
         len(doc) for doc in nlp.pipe(texts, n_process=n_process, batch_size=batch_size)
@@ -47,6 +49,8 @@ def words_per_second(
 
 
 def main() -> None:
+    """Time every pipeline in every setting, in alternating rounds, and print
+    one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("pipelines", nargs="+")
     parser.add_argument("--conllu", type=Path, required=True)

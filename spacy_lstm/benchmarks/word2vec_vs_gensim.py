@@ -74,6 +74,7 @@ def run_timed(command: List[str]) -> Tuple[float, int, str]:
 
 
 def score(table, pairs, sections) -> Dict[str, float]:
+    """WordSim-353 Spearman and analogy accuracies of a vector table."""
     similarity = evaluate_similarity(table, pairs)
     analogies = evaluate_analogies(table, sections)
     return {
@@ -98,6 +99,7 @@ def plain_text(corpus: Path, folder: Path) -> Path:
 
 
 def main() -> None:
+    """Train with gensim, then with spacy train, score both, print one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--similarity", type=Path, required=True)

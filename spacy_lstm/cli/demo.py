@@ -66,6 +66,8 @@ def recipe(
 
 
 def build(configs: Path, corpus: Path, output: Path, gpu_id: int = -1) -> Path:
+    """Run the four spaCy commands that build the pipeline and return its
+    folder."""
     for required in (configs / "pipeline.cfg", corpus / "ud" / "train.conllu"):
         if not required.is_file():
             raise ValueError(
@@ -92,6 +94,8 @@ def _shown(arg) -> str:
 
 
 def show(nlp: Language, svg_path: Path) -> None:
+    """Print what the pipeline does with the lecture's sentences and render
+    the telescope parse to svg_path."""
     lm = nlp.get_pipe("lstm_lm")
     for text in SENTENCES:
         doc = nlp(text)

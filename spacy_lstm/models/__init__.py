@@ -1,3 +1,5 @@
+"""Thinc models and the architectures spacy-lstm registers."""
+
 from .biaffine import build_biaffine_parser
 from .encoder import build_bilstm_encoder
 from .language_model import build_lstm_language_model

@@ -115,6 +115,7 @@ def init(
     X: Optional[ParserInput] = None,
     Y: Optional[ParserOutput] = None,
 ) -> None:
+    """Size the MLPs from the tok2vec's output width and the labels."""
     model.get_ref("tok2vec").initialize(X=X.docs if X is not None else None)
     if model.has_dim("nO"):
         set_n_labels(model, model.get_dim("nO"))
@@ -156,6 +157,8 @@ def set_n_labels(
 def forward(
     model: Model[ParserInput, ParserOutput], inputs: ParserInput, is_train: bool
 ) -> Tuple[ParserOutput, Callable]:
+    """Score every (dependent, head) pair of each sentence and the labels
+    of the chosen (or, in training, the gold) heads."""
     docs, sent_lengths, heads, parsed = inputs
     tok2vec, scorer = model.layers
     tokvecs, backprop_tok2vec = tok2vec(docs, is_train)
@@ -222,6 +225,7 @@ def score_in_chunks(
 
 
 def backprop_nothing(d_output):
+    """The backward pass of inference-only chunked scoring: an error."""
     raise ValueError("The parser scores in chunks only at inference.")
 
 
@@ -268,6 +272,7 @@ def sentence_grid(sent_lengths: Sequence[int]):
 def convert_inputs(
     model: Model, inputs: Tuple[Floats2d, List[int], Optional[Ints1d]], is_train: bool
 ) -> Tuple[ArgsKwargs, Callable[[ArgsKwargs], Floats2d]]:
+    """Thinc arrays to the torch module's arguments, and the gradient back."""
     X, sent_lengths, heads = inputs
     device = cast(PyTorchShim, model.shims[0]).device
     _, tensors, token_rows, head_rows = sentence_grid(sent_lengths)
@@ -292,6 +297,7 @@ def convert_inputs(
 def convert_outputs(
     model: Model, inputs_outputs: Tuple, is_train: bool
 ) -> Tuple[ParserOutput, Callable]:
+    """The torch module's scores to ParserOutput, and their gradient back."""
     (_, sent_lengths, _), (arcs, labels, heads) = inputs_outputs
     device = cast(PyTorchShim, model.shims[0]).device
     output = ParserOutput(

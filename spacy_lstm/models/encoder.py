@@ -125,6 +125,8 @@ def build_bilstm_encoder(
 
 
 def forward(model: Model[InT, OutT], Xs: InT, is_train: bool) -> Tuple[OutT, Callable]:
+    """Encode the docs' vectors as one flat batch and split the output back
+    per doc."""
     nI = model.get_dim("nI")
     lengths = [len(X) for X in Xs]
     for X in Xs:
@@ -188,6 +190,7 @@ def padding_plan(lengths: Sequence[int]) -> Tuple[List[Tuple], Ints1d, Ints1d]:
 def convert_inputs(
     model: Model, inputs: Tuple[Floats2d, List[int]], is_train: bool
 ) -> Tuple[ArgsKwargs, Callable[[ArgsKwargs], Floats2d]]:
+    """Thinc arrays to the torch module's arguments, and the gradient back."""
     X, lengths = inputs
     device = cast(PyTorchShim, model.shims[0]).device
     groups, forward_rows, backward_rows = padding_plan(lengths)
@@ -211,6 +214,7 @@ def convert_inputs(
 def convert_outputs(
     model: Model, inputs_outputs: Tuple, is_train: bool
 ) -> Tuple[Floats2d, Callable[[Floats2d], ArgsKwargs]]:
+    """The torch output to a Thinc array, and its gradient back."""
     _, Ytorch = inputs_outputs
     device = cast(PyTorchShim, model.shims[0]).device
 

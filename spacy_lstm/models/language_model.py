@@ -84,6 +84,7 @@ def _forward(model: Model, X, is_train: bool):
 
 
 def torch_module(model: Model) -> RNNLanguageModel:
+    """The RNNLanguageModel inside the Thinc model."""
     return cast(PyTorchShim, model.layers[0].shims[0])._model
 
 

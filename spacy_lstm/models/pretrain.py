@@ -68,6 +68,7 @@ def _has_separate_directions(tok2vec: Model) -> bool:
 
 
 def init(model: Model, X=None, Y=None) -> None:
+    """Initialise the tok2vec and size the two output layers to the vectors."""
     tok2vec, forward_out, backward_out = model.layers
     tok2vec.initialize(X=X)
     half = tok2vec.get_dim("nO") // 2
@@ -103,6 +104,9 @@ def forward(model: Model, docs: List[Doc], is_train: bool) -> Tuple[Floats2d, Ca
 
 
 def get_loss(ops: Ops, docs: List[Doc], predicted: Floats2d) -> Tuple[float, Floats2d]:
+    """Cosine loss of each half of the vectors against the static vector of
+    the next (forward) or previous (backward) word; words without a vector
+    are left out."""
     vectors = docs[0].vocab.vectors
     rows = [vectors.find(keys=doc.to_array(vectors.attr)) for doc in docs]
     next_rows = [r[1:] for r in rows]

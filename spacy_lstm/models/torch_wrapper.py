@@ -24,6 +24,8 @@ class InPlaceUpdateShim(PyTorchShim):
     same and memory stays flat."""
 
     def finish_update(self, optimizer: Optimizer) -> None:
+        """Apply the optimizer to each torch parameter in place, with the
+        gradient torch accumulated, then zero the gradient."""
         for name, param in self._model.named_parameters():
             if param.grad is None:
                 continue

@@ -51,6 +51,7 @@ def build_windowed_tok2vec(
 
 
 def init(model: Model, X=None, Y=None) -> None:
+    """Initialise the wrapped tok2vec and take its output width."""
     model.layers[0].initialize(X=X, Y=Y)
     if not model.has_dim("nO"):
         model.set_dim("nO", model.layers[0].get_dim("nO"))
@@ -59,6 +60,8 @@ def init(model: Model, X=None, Y=None) -> None:
 def forward(
     model: Model[List[Doc], List[Floats2d]], docs: List[Doc], is_train: bool
 ) -> Tuple[List[Floats2d], Callable]:
+    """Run the tok2vec as is in training and on short docs; at inference,
+    encode a long doc window by window with context on either side."""
     tok2vec = model.layers[0]
     window = model.attrs["window"]
     if is_train or all(len(doc) <= window for doc in docs):

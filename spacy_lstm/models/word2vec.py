@@ -52,7 +52,7 @@ def build_word2vec(
         planned words (epochs x corpus words). 0.0025 rather than gensim's
         nominal 0.0001: gensim's corpus_file mode with 2 workers and 5 epochs
         actually ends there, and on 16M words of Wikipedia it scores higher
-        (README, word2vec results).
+        (docs/benchmarks.md).
     epochs (int): Planned passes over the corpus: they set the learning-rate
         schedule and, with a streamed corpus, the length of spacy train.
     attr (str): Token attribute the vectors are keyed by: ORTH, LOWER or NORM.

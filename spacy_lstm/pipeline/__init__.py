@@ -1,3 +1,5 @@
+"""The pipeline components: lstm_parser, lstm_lm and word2vec."""
+
 from .language_model import LanguageModel, make_language_model
 from .parser import BiaffineDependencyParser, make_parser
 from .word2vec import Word2Vec, make_word2vec

@@ -133,12 +133,20 @@ def has_native_bfloat16(device: torch.device) -> bool:
 
 
 def install_extensions() -> None:
+    """Install the Doc and Token extensions lstm_lm sets."""
     install_extension(Doc, "lm_surprisal", "lstm_lm", default=None)
     install_extension(Token, "surprisal", "lstm_lm", getter=_surprisal_of)
     install_extension(Doc, "perplexity", "lstm_lm", getter=_perplexity_of)
 
 
 class LanguageModel(KeepsVectorsKey, TrainablePipe):
+    """Predicts each token from the tokens before it, over words or
+    characters, and stores the surprisal of every token (bits) in
+    `doc._.lm_surprisal`, read through `token._.surprisal` and
+    `doc._.perplexity`. Beyond annotation it suggests next words, fills
+    blanks and generates text. It keeps its vocabulary (built from the
+    training data) and its settings in the saved pipeline."""
+
     def __init__(
         self,
         vocab: Vocab,

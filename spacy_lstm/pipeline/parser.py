@@ -466,6 +466,7 @@ def _token_head_prob(token: Token) -> Optional[float]:
 
 
 def install_extensions() -> None:
+    """Install the Doc and Token extensions lstm_parser sets."""
     for name in ("head_probs", "head_alternatives"):
         install_extension(Doc, name, "lstm_parser", default=None)
     install_extension(

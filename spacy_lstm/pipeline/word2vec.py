@@ -464,6 +464,7 @@ class KeyCounter:
         self._n_pending = 0
 
     def add(self, doc: Doc) -> None:
+        """Count the doc's words, whitespace left out."""
         if not len(doc):
             return
         array = doc.to_array([self.attr, IS_SPACE])

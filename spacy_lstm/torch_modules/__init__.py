@@ -1,0 +1,1 @@
+"""Plain torch.nn modules, free of spaCy and Thinc."""

@@ -128,6 +128,7 @@ def decode_heads(arcs: torch.Tensor, head_mask: torch.Tensor) -> torch.Tensor:
 
 
 def mlp(nI: int, nO: int, dropout: float) -> nn.Sequential:
+    """Linear, leaky ReLU and dropout: Dozat & Manning's projection."""
     return nn.Sequential(nn.Linear(nI, nO), nn.LeakyReLU(0.1), nn.Dropout(dropout))
 
 

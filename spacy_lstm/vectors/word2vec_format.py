@@ -24,6 +24,7 @@ def table_from_vectors(vectors, strings) -> VectorTable:
 
 
 def is_binary(path: Path) -> bool:
+    """Whether the path names the binary word2vec format (.bin)."""
     return Path(path).suffix == ".bin"
 
 
