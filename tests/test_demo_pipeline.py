@@ -4,6 +4,7 @@ own CLI on the pipeline and its stages."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -238,3 +239,20 @@ def test_spacy_package_builds_a_wheel_that_loads(demo, tmp_path):
     )  # fmt: skip
     assert loaded.returncode == 0, loaded.stderr[-3000:]
     assert loaded.stdout.split() == ["lstm_lm", "saw", "True"]
+
+
+def test_readme_python_examples_run_on_the_demo_pipeline(demo, tmp_path):
+    """The README's Python blocks, in order, with every pipeline they load
+    replaced by the demo's."""
+    output, _ = demo
+    readme = (ROOT / "README.md").read_text(encoding="utf8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    assert len(blocks) >= 3
+    script = "import spacy\n" + "\n".join(blocks)
+    pipeline = str(output / "pipeline")
+    script = re.sub(r'spacy\.load\("[^"]+"\)', f"spacy.load({pipeline!r})", script)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "telescope" in result.stdout

@@ -1,4 +1,4 @@
-"""The benchmark scripts run (on tiny settings; their numbers are in the README)."""
+"""The benchmark scripts run, on tiny settings (their numbers: docs/benchmarks.md)."""
 
 from pathlib import Path
 
