@@ -155,7 +155,7 @@ def demo_cli(
     """Train word2vec, the language model and the parser on the small corpus
     that ships with the package, assemble them into one pipeline in
     OUTPUT/pipeline, reload it with spacy.load and show what it does. A smoke
-    demo: see the README's recipe for real models."""
+    demo: the project's workflows (project.yml) train real models."""
     configs = configs_dir() if configs is None else configs
     corpus = corpus_dir() if corpus is None else corpus
     pipeline = build(configs, corpus, output, gpu_id)
