@@ -91,6 +91,7 @@ def plain_text(corpus: Path, folder: Path) -> Path:
     a .gz corpus is decompressed into folder first, before anything is timed."""
     if corpus.suffix != ".gz":
         return corpus
+    folder.mkdir(parents=True, exist_ok=True)
     plain = folder / corpus.stem
     if not plain.exists() or plain.stat().st_mtime < corpus.stat().st_mtime:
         with gzip.open(corpus, "rb") as source, plain.open("wb") as target:

@@ -1,11 +1,13 @@
 """The benchmark scripts run, on tiny settings (their numbers: docs/benchmarks.md)."""
 
+import gzip
 from pathlib import Path
 
 import pytest
 
 from spacy_lstm.benchmarks.encoder_speed import make_batches, synthetic_doc_lengths
 from spacy_lstm.benchmarks.long_dependency import train_and_score
+from spacy_lstm.benchmarks.word2vec_vs_gensim import plain_text
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
@@ -98,3 +100,15 @@ def test_memory_benchmark_runs(tmp_path, monkeypatch, capsys):
     result = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert result["doc"][0]["tokens"] >= 50 and result["doc"][0]["peak_mb"] > 0
     assert result["perplexity"] == []
+
+
+def test_word2vec_benchmark_decompresses_a_gz_corpus(tmp_path):
+    text = "the cook cooks\nthe chef cooks too\n"
+    corpus = tmp_path / "text.txt.gz"
+    with gzip.open(corpus, "wt", encoding="utf8") as file_:
+        file_.write(text)
+    plain = plain_text(corpus, tmp_path / "out")
+    assert plain == tmp_path / "out" / "text.txt"
+    assert plain.read_text(encoding="utf8") == text
+    unchanged = tmp_path / "plain.txt"
+    assert plain_text(unchanged, tmp_path / "out") == unchanged
