@@ -1,15 +1,17 @@
-"""word2vec in spacy train against gensim, same corpus, same settings, one run.
+"""word2vec in spacy-lstm against gensim, same corpus, same settings, one run.
 
     python -m spacy_lstm.benchmarks.word2vec_vs_gensim CORPUS.txt[.gz] \\
         --similarity wordsim353.tsv --analogies questions-words.txt \\
         --architecture skipgram --epochs 5 --output DIR
 
 CORPUS.txt is whitespace-tokenized text, one sentence per line (gensim's
-LineSentence format); spacy train reads it with pretokenized = true. Each side
-runs as its own command, timed whole (start-up and vocabulary scan included)
-with its peak RSS. Both vector sets are then scored by the same code
-(`spacy_lstm.vectors.evaluation`), and gensim's own evaluation of its vectors is
-printed too, as a check on ours. Prints one JSON line.
+LineSentence format). Ours trains it both ways (--paths): straight from the
+file (`python -m spacy_lstm train-vectors`) and through `spacy train` with
+pretokenized = true. Each run is its own command, timed whole (start-up,
+vocabulary scan and saving included) with its peak RSS. All vector sets are
+then scored by the same code (`spacy_lstm.vectors.evaluation`), and gensim's
+own evaluation of its vectors is printed too, as a check on ours. Prints one
+JSON line.
 
 gensim runs as `Word2Vec(corpus_file=...)`; --gensim-iterable also runs it on
 `LineSentence(corpus)`. The two differ in their learning rate: with corpus_file
@@ -100,7 +102,7 @@ def plain_text(corpus: Path, folder: Path) -> Path:
 
 
 def main() -> None:
-    """Train with gensim, then with spacy train, score both, print one JSON line."""
+    """Train with gensim, then in our ways, score all, print one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--similarity", type=Path, required=True)
@@ -122,6 +124,13 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=Path("training/word2vec_bench"))
     parser.add_argument("--skip-gensim", action="store_true")
     parser.add_argument("--gensim-iterable", action="store_true")
+    parser.add_argument(
+        "--paths",
+        nargs="+",
+        choices=["train-vectors", "spacy-train"],
+        default=["train-vectors", "spacy-train"],
+        help="our ways to train: from the file (train-vectors) and spacy train",
+    )
     args = parser.parse_args()
     args.output.mkdir(parents=True, exist_ok=True)
     args.corpus = plain_text(args.corpus, args.output)
@@ -154,31 +163,45 @@ def main() -> None:
             **score(read_word2vec(out), pairs, sections),
             **json.loads(stdout.strip().splitlines()[-1]),
         }
-    output = args.output / f"spacy-{args.architecture}"
-    seconds, rss, _ = run_timed(
-        [sys.executable, "-m", "spacy", "train", str(CONFIG), "--output", str(output),
-         "--paths.train", str(args.corpus), "--paths.dev", str(args.corpus),
-         "--paths.similarity", str(args.similarity),
-         "--corpora.train.pretokenized", "true",
-         "--corpora.train.empty_reference", "true",
-         "--components.word2vec.threads", str(args.spacy_threads),
-         "--components.word2vec.model.architecture", args.architecture,
-         "--components.word2vec.model.epochs", str(args.epochs),
-         *(["--components.word2vec.model.min_alpha", str(args.spacy_min_alpha)]
-           if args.spacy_min_alpha is not None else [])]
-    )  # fmt: skip
+    settings = [
+        "--components.word2vec.threads", str(args.spacy_threads),
+        "--components.word2vec.model.architecture", args.architecture,
+        "--components.word2vec.model.epochs", str(args.epochs),
+        *(["--components.word2vec.model.min_alpha", str(args.spacy_min_alpha)]
+          if args.spacy_min_alpha is not None else []),
+    ]  # fmt: skip
     import spacy
 
-    nlp = spacy.load(output / "model-last")
-    table = table_from_vectors(nlp.vocab.vectors, nlp.vocab.strings)
-    result["spacy_lstm"] = {
-        "seconds": round(seconds, 1),
-        "words_per_second": round(n_words * args.epochs / seconds),
-        "peak_rss_mb": rss,
-        **score(table, pairs, sections),
-    }
-    if "gensim" in result:
-        result["speed_ratio"] = round(result["gensim"]["seconds"] / seconds, 2)
+    for path in args.paths:
+        output = args.output / f"{path}-{args.architecture}"
+        if path == "train-vectors":
+            command = [sys.executable, "-m", "spacy_lstm", "train-vectors",
+                       str(args.corpus), str(output)]  # fmt: skip
+            pipeline = output
+        else:
+            command = [
+                sys.executable, "-m", "spacy", "train", str(CONFIG),
+                "--output", str(output), "--paths.train", str(args.corpus),
+                "--paths.dev", str(args.corpus),
+                "--corpora.train.pretokenized", "true",
+                "--corpora.train.empty_reference", "true",
+            ]  # fmt: skip
+            pipeline = output / "model-last"
+        command += ["--paths.similarity", str(args.similarity), *settings]
+        seconds, rss, _ = run_timed(command)
+        nlp = spacy.load(pipeline)
+        table = table_from_vectors(nlp.vocab.vectors, nlp.vocab.strings)
+        result[path.replace("-", "_")] = {
+            "seconds": round(seconds, 1),
+            "words_per_second": round(n_words * args.epochs / seconds),
+            "peak_rss_mb": rss,
+            **score(table, pairs, sections),
+            **(
+                {"speed_ratio": round(result["gensim"]["seconds"] / seconds, 2)}
+                if "gensim" in result
+                else {}
+            ),
+        }
     print(json.dumps(result))
 
 

@@ -22,5 +22,6 @@ from . import (  # noqa: E402,F401  (registers the commands)
     evaluate_parser,
     init_config,
     language_model,
+    train_vectors,
     vectors,
 )

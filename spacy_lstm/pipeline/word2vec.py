@@ -77,7 +77,8 @@ def make_word2vec(
     model (Model): spacy-lstm.Word2Vec.v1 with the word2vec settings.
     threads (int): Threads that train at once, sharing the vectors without
         locks, as gensim's workers do. 0: one per CPU core for skip-gram, one
-        for CBOW, whose training outruns spaCy's reading on a single core.
+        for CBOW, whose training outruns spaCy's reading on a single core
+        (train-vectors, which does not read through spaCy, uses every core).
     async_updates (bool): Let update() return while its batch is still being
         trained, so that spaCy reads the next batch meanwhile. Calling the
         component, scoring, saving or the next update waits for it.
@@ -219,7 +220,7 @@ class Word2Vec(TrainablePipe):
         keys, counts = counter.vocabulary(
             self.model.attrs["min_count"], self.model.attrs["max_vocab"]
         )
-        self._create_vectors(keys, counts, counter.n_words)
+        self.create_vectors(keys, counts, counter.n_words)
         msg.info(
             f"word2vec: {counter.n_words:,} words, {len(keys):,} in the vocabulary "
             f"(min_count {self.model.attrs['min_count']})"
@@ -233,7 +234,9 @@ class Word2Vec(TrainablePipe):
                 f"batches: [training] max_steps = {max_steps:,}"
             )
 
-    def _create_vectors(self, keys: numpy.ndarray, counts: numpy.ndarray, n_words: int):
+    def create_vectors(self, keys: numpy.ndarray, counts: numpy.ndarray, n_words: int):
+        """Start training afresh: random vectors for the keys (most frequent
+        first, with their counts) and a schedule over epochs x n_words words."""
         attrs = self.model.attrs
         n_rows, width = len(keys), attrs["vector_size"]
         # word2vec.c's initialisation: uniform in +-0.5/width; output vectors zero
@@ -265,7 +268,7 @@ class Word2Vec(TrainablePipe):
             losses = {}
         losses.setdefault(self.name, 0.0)
         validate_examples(examples, "Word2Vec.update")
-        state = self._training_state()
+        state = self.training_state()
         keys, starts = state.encode([eg.predicted for eg in examples])
         previous, self._jobs = self._jobs, []
         if len(keys):
@@ -301,10 +304,10 @@ class Word2Vec(TrainablePipe):
         each."""
         attrs = self.model.attrs
         done, planned = attrs["words_trained"], max(attrs["planned_words"], 1)
-        alpha_start = _learning_rate(attrs, done / planned)
-        alpha_end = _learning_rate(attrs, (done + len(keys)) / planned)
+        alpha_start = learning_rate(attrs, done / planned)
+        alpha_end = learning_rate(attrs, (done + len(keys)) / planned)
         pool = self._thread_pool()
-        for i, (first, last) in enumerate(_split_sentences(starts, self._n_threads())):
+        for i, (first, last) in enumerate(split_sentences(starts, self._n_threads())):
             lo, hi = starts[first], starts[last]
             seed = (attrs["seed"] * 1_000_003 + done * 31 + i) % (1 << 63)
             self._jobs.append(
@@ -345,7 +348,9 @@ class Word2Vec(TrainablePipe):
             self._pool = ThreadPoolExecutor(self._n_threads())
         return self._pool
 
-    def _training_state(self) -> "_TrainingState":
+    def training_state(self) -> "_TrainingState":
+        """The arrays the kernel needs (key lookup, subsampling, noise), made
+        once per vocabulary."""
         vectors = self.vocab.vectors
         if self.model.attrs["counts"] is None or vectors.shape[0] == 0:
             raise ValueError(
@@ -523,12 +528,14 @@ class KeyCounter:
         return keys, counts
 
 
-def _learning_rate(attrs: Dict, progress: float) -> float:
+def learning_rate(attrs: Dict, progress: float) -> float:
+    """The rate after `progress` (0 to 1) of the planned words: linear from
+    alpha to min_alpha."""
     progress = min(progress, 1.0)
     return attrs["alpha"] - (attrs["alpha"] - attrs["min_alpha"]) * progress
 
 
-def _split_sentences(starts: numpy.ndarray, n_parts: int) -> List[Tuple[int, int]]:
+def split_sentences(starts: numpy.ndarray, n_parts: int) -> List[Tuple[int, int]]:
     """Cut the sentences into up to n_parts contiguous runs of similar size."""
     n_sents = len(starts) - 1
     bounds = numpy.searchsorted(starts, numpy.linspace(0, starts[-1], n_parts + 1))

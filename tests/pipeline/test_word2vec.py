@@ -85,7 +85,7 @@ def test_table_is_ordered_by_frequency_and_respects_min_count_and_max_vocab():
 
 def test_context_windows_stop_at_line_breaks_and_sentence_starts():
     nlp = train(make_nlp(), topic_corpus(50), epochs=1)
-    state = nlp.get_pipe("word2vec")._training_state()
+    state = nlp.get_pipe("word2vec").training_state()
     doc = nlp.make_doc("cat dog  car\n\nbus  engine")
     keys, starts = state.encode([doc, nlp.make_doc("horse cow")])
     assert [nlp.vocab.strings[int(k)] for k in keys] == [
