@@ -27,6 +27,7 @@ from thinc.api import Config, Model, Optimizer
 from ..extensions import install_extension
 from ..models.language_model import set_vocab_size, torch_module
 from ..readers import EOS
+from ..torch_modules.gates import gate_activations
 from ..torch_modules.language_model import detach_state
 from ..util import KeepsVectorsKey, load_or_explain
 
@@ -419,6 +420,35 @@ class LanguageModel(KeepsVectorsKey, TrainablePipe):
         return per_token
 
     # --- using the model -------------------------------------------------------
+    def gates(self, doc: Doc) -> Dict:
+        """What the recurrent layers do at each token the model reads: per
+        layer, the activations recomputed step by step from the model's
+        weights (the hidden states equal those of torch's fused kernels).
+        Returns {"units": the words or characters read, "cell": the cell type,
+        "layers": [{name: numpy array (n_units, width)}, ...]}: an LSTM's
+        "input", "forget" and "output" gates, its "candidate" update, "cell"
+        state and "hidden" state; a GRU's "reset" and "update" gates,
+        "candidate" and "hidden"; a vanilla RNN's "hidden" only (it has no
+        gates). Row i belongs to units[i], read after <eos> and the units
+        before it; `.mean(axis=1)` gives one value per unit."""
+        if not self.tokens:
+            raise ValueError("lstm_lm is not initialized: run nlp.initialize() first.")
+        module = torch_module(self.model)
+        device = next(module.parameters()).device
+        units = self._units(doc)
+        ids = torch.tensor([self._token_index()[EOS]] + self._ids(units), device=device)
+        module.eval()
+        with torch.no_grad():
+            layers = gate_activations(module.rnn, module.embed(ids).float())
+        return {
+            "units": units,
+            "cell": module.config["cell"],
+            "layers": [
+                {name: values[1:].cpu().numpy() for name, values in layer.items()}
+                for layer in layers
+            ],
+        }
+
     def suggest(self, doc: Doc, n: int = 5) -> List[Tuple[str, float]]:
         """The n most likely next words (or characters) after the doc, with
         their probabilities, best first (<unk> is never one of them)."""

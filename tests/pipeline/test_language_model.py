@@ -184,3 +184,25 @@ def test_bfloat16_inference_is_close_to_float32(tmp_path):
     scores = lm.score(stream(nlp, tmp_path))
     lm.cfg["bfloat16_inference"] = False
     assert lm.score(stream(nlp, tmp_path)) == scores
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_gates_are_read_from_the_trained_model(cell, tmp_path):
+    nlp = make_nlp(cell=cell, depth=2)
+    nlp = train(nlp, stream(nlp, tmp_path), epochs=3)
+    lm = nlp.get_pipe("lstm_lm")
+    doc = nlp.make_doc("the cat  sat")  # a double space: not read
+    gates = lm.gates(doc)
+    assert gates["units"] == ["the", "cat", "sat"] and gates["cell"] == cell
+    assert len(gates["layers"]) == 2
+    names = {"lstm": {"input", "forget", "candidate", "output", "cell", "hidden"},
+             "gru": {"reset", "update", "candidate", "hidden"},
+             "rnn": {"hidden"}}[cell]  # fmt: skip
+    assert set(gates["layers"][0]) == names
+    module = torch_module(lm.model).eval()
+    ids = torch.tensor([[lm._token_index()["<eos>"]] + lm._ids(gates["units"])])
+    with torch.no_grad():
+        hidden, _ = module(ids)
+    top = gates["layers"][-1]["hidden"]
+    assert top.shape == (3, 32)
+    numpy.testing.assert_allclose(top, hidden[0, 1:].numpy(), atol=1e-5)
