@@ -68,6 +68,8 @@ def test_demo_prints_every_part(demo):
     ):
         assert expected in printout
     assert (output / "telescope.svg").read_text(encoding="utf8").startswith("<svg")
+    gates = (output / "maria_gates.svg").read_text(encoding="utf8")
+    assert gates.startswith("<svg") and "forget gate" in gates
 
 
 def test_assembled_pipeline_sets_every_annotation(demo):

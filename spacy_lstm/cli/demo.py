@@ -18,6 +18,7 @@ from spacy import displacy
 from spacy.language import Language
 
 from ..shipped import configs_dir, corpus_dir
+from ..visualize import gates_svg
 from . import app
 from ._util import one_line_errors, use_device
 
@@ -95,7 +96,8 @@ def _shown(arg) -> str:
 
 def show(nlp: Language, svg_path: Path) -> None:
     """Print what the pipeline does with the lecture's sentences and render
-    the telescope parse to svg_path."""
+    the telescope parse to svg_path and the language model's gates on the
+    Maria sentence beside it."""
     lm = nlp.get_pipe("lstm_lm")
     for text in SENTENCES:
         doc = nlp(text)
@@ -121,6 +123,10 @@ def show(nlp: Language, svg_path: Path) -> None:
     filled = lm.fill_blank(nlp(BLANK_SENTENCE), n=5)
     print(f"Fill the blank in {BLANK_SENTENCE!r}:")
     print("  " + ", ".join(f"{word} {p:.2f}" for word, p in filled))
+    gates_path = svg_path.parent / "maria_gates.svg"
+    gates = lm.gates(nlp.make_doc(SENTENCES[1]))
+    gates_path.write_text(gates_svg(gates, title=SENTENCES[1]), encoding="utf8")
+    print(f"The LSTM's gates and surprisal on {SENTENCES[1]!r} as SVG: {gates_path}")
 
     vectors = nlp.vocab.vectors
     print("\nNearest neighbours (word2vec, cosine):")

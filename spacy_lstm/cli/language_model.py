@@ -1,4 +1,5 @@
-"""`perplexity` and `generate`: an lstm_lm pipeline on a text file or a prompt."""
+"""`perplexity`, `explain` and `generate`: an lstm_lm pipeline on a text file,
+a text or a prompt."""
 
 import math
 from pathlib import Path
@@ -10,8 +11,16 @@ from spacy.tokens import Doc
 
 from ..pipeline.language_model import LanguageModel
 from ..readers import EOS
+from ..visualize import gates_svg
 from . import app
-from ._util import load_with, one_line_errors, progress, report, use_device
+from ._util import (
+    load_with,
+    one_line_errors,
+    output_file,
+    progress,
+    report,
+    use_device,
+)
 
 
 def load_language_model(pipeline: str, command: str) -> Tuple[Language, LanguageModel]:
@@ -58,6 +67,31 @@ def perplexity_cli(
         units, wrap_steps=lambda steps, n: progress(steps, n, "step", "scoring")
     )
     report({"tokens": len(units), "perplexity": perplexity}, output)
+
+
+@app.command("explain")
+@one_line_errors
+def explain_cli(
+    pipeline: str = typer.Argument(..., help="Pipeline name or directory"),
+    text: str = typer.Argument(..., help="The text to look inside"),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="SVG file to write", dir_okay=False
+    ),
+    pretokenized: bool = typer.Option(
+        False, "--pretokenized", help="Split the text on whitespace"
+    ),
+    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU ID or -1 for CPU"),
+) -> None:
+    """Draw what the language model does with the text as an SVG heatmap:
+    the tokens in a row, their surprisal, and per layer the mean forget,
+    input and output gate activations at each token (a GRU's update and
+    reset gates)."""
+    use_device(gpu_id)
+    nlp, lm = load_language_model(pipeline, "explain")
+    doc = Doc(nlp.vocab, words=text.split()) if pretokenized else nlp.make_doc(text)
+    gates = lm.gates(doc)
+    output_file(output).write_text(gates_svg(gates, title=text), encoding="utf8")
+    report({"output": str(output), "units": len(gates["units"])}, None)
 
 
 @app.command("generate")

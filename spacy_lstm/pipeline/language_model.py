@@ -424,8 +424,9 @@ class LanguageModel(KeepsVectorsKey, TrainablePipe):
         """What the recurrent layers do at each token the model reads: per
         layer, the activations recomputed step by step from the model's
         weights (the hidden states equal those of torch's fused kernels).
-        Returns {"units": the words or characters read, "cell": the cell type,
-        "layers": [{name: numpy array (n_units, width)}, ...]}: an LSTM's
+        Returns {"units": the words or characters read, "surprisal": their
+        bits, "cell": the cell type, "layers": [{name: numpy array (n_units,
+        width)}, ...]}: an LSTM's
         "input", "forget" and "output" gates, its "candidate" update, "cell"
         state and "hidden" state; a GRU's "reset" and "update" gates,
         "candidate" and "hidden"; a vanilla RNN's "hidden" only (it has no
@@ -440,8 +441,10 @@ class LanguageModel(KeepsVectorsKey, TrainablePipe):
         module.eval()
         with torch.no_grad():
             layers = gate_activations(module.rnn, module.embed(ids).float())
+        surprisal = self._batch_surprisal([ids[1:].tolist()])[0] if units else []
         return {
             "units": units,
+            "surprisal": numpy.asarray(surprisal, dtype="float32"),
             "cell": module.config["cell"],
             "layers": [
                 {name: values[1:].cpu().numpy() for name, values in layer.items()}

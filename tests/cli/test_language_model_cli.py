@@ -80,3 +80,14 @@ def test_generate_rejects_a_bad_temperature(pipeline):
         app, ["generate", str(pipeline[0]), "hi", "--temperature", "nan"]
     )
     assert result.exit_code == 2 and "temperature" in result.output
+
+
+def test_explain_draws_gates_and_surprisal(pipeline, tmp_path):
+    pipeline, level = pipeline
+    output = tmp_path / "pictures" / "gates.svg"
+    result = json.loads(run("explain", pipeline, "She cooks <soup>", "-o", output))
+    svg = output.read_text(encoding="utf8")
+    assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
+    assert "surprisal (bits)" in svg and "layer 2 forget gate" in svg
+    assert "&lt;soup&gt;" in svg  # the text is escaped
+    assert result["units"] == (len("She cooks <soup>") if level == "char" else 5)

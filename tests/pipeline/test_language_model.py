@@ -203,6 +203,9 @@ def test_gates_are_read_from_the_trained_model(cell, tmp_path):
     ids = torch.tensor([[lm._token_index()["<eos>"]] + lm._ids(gates["units"])])
     with torch.no_grad():
         hidden, _ = module(ids)
+    doc = nlp.get_pipe("lstm_lm")(doc)
+    read = [t._.surprisal for t in doc if t._.surprisal is not None]
+    numpy.testing.assert_allclose(gates["surprisal"], read, rtol=1e-5)
     top = gates["layers"][-1]["hidden"]
     assert top.shape == (3, 32)
     numpy.testing.assert_allclose(top, hidden[0, 1:].numpy(), atol=1e-5)
