@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Optional, Sequence, TypeVar
 
 import spacy
+import typer
 from spacy.cli._util import setup_gpu
 from spacy.language import Language
 from tqdm import tqdm
@@ -77,6 +78,14 @@ def output_file(path: Path) -> Path:
     """An output path whose folder exists (created when missing)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def json_output_option() -> typer.models.OptionInfo:
+    """The --output/-o option of the commands that print a JSON result."""
+    return typer.Option(
+        None, "--output", "-o", help="Also write the result to this JSON file",
+        dir_okay=False,
+    )  # fmt: skip
 
 
 def report(result: dict, output: Optional[Path]) -> None:

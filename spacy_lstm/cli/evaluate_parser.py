@@ -14,6 +14,7 @@ from spacy.training import Example
 from ..conllu import Sentence, read_conllu
 from . import app
 from ._util import (
+    json_output_option,
     load_with,
     one_line_errors,
     output_file,
@@ -86,9 +87,7 @@ PARSER_FACTORIES = ("lstm_parser", "parser", "beam_parser")
 def evaluate_parser_cli(
     pipeline: str = typer.Argument(..., help="Pipeline name or directory"),
     gold: Path = typer.Argument(..., help="CoNLL-U file with gold trees", exists=True),
-    output: Optional[Path] = typer.Option(
-        None, "--output", "-o", help="Output JSON file for metrics", dir_okay=False
-    ),
+    output: Optional[Path] = json_output_option(),
     predictions: Optional[Path] = typer.Option(
         None, "--predictions", help="Write the predicted trees as CoNLL-U"
     ),

@@ -14,6 +14,7 @@ from ..readers import EOS
 from ..visualize import gates_svg
 from . import app
 from ._util import (
+    json_output_option,
     load_with,
     one_line_errors,
     output_file,
@@ -38,13 +39,7 @@ def perplexity_cli(
     pretokenized: bool = typer.Option(
         False, "--pretokenized", help="Split lines on whitespace, not the tokenizer"
     ),
-    output: Optional[Path] = typer.Option(
-        None,
-        "--output",
-        "-o",
-        help="Also write the result to this JSON file",
-        dir_okay=False,
-    ),
+    output: Optional[Path] = json_output_option(),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU ID or -1 for CPU"),
 ) -> None:
     """Print one JSON line with the number of predicted tokens and the

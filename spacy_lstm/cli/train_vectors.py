@@ -15,7 +15,7 @@ from ..pipeline.word2vec import Word2Vec
 from ..shipped import config_path
 from ..vectors.corpus_file import EncodedCorpus, train_on_corpus
 from . import app
-from ._util import one_line_errors, report
+from ._util import json_output_option, one_line_errors, report
 
 # Seconds between two progress lines.
 REPORT_EVERY = 5.0
@@ -43,13 +43,7 @@ def train_vectors_cli(
         exists=True,
         dir_okay=False,
     ),
-    scores: Optional[Path] = typer.Option(
-        None,
-        "--output",
-        "-o",
-        help="Also write the summary to this JSON file",
-        dir_okay=False,
-    ),
+    scores: Optional[Path] = json_output_option(),
 ) -> None:
     """Train the word2vec component of a config (settings as --components.
     word2vec.model.NAME VALUE overrides, as for spacy train) on a tokenized

@@ -21,7 +21,7 @@ from ..vectors.word2vec_format import (
     write_word2vec,
 )
 from . import app
-from ._util import one_line_errors, output_file, progress, report
+from ._util import json_output_option, one_line_errors, output_file, progress, report
 
 
 def load_vector_table(source: str) -> VectorTable:
@@ -68,13 +68,7 @@ def evaluate_vectors_cli(
     restrict: int = typer.Option(
         30000, min=1, help="Analogies: search the N most frequent words"
     ),
-    output: Optional[Path] = typer.Option(
-        None,
-        "--output",
-        "-o",
-        help="Also write the result to this JSON file",
-        dir_okay=False,
-    ),
+    output: Optional[Path] = json_output_option(),
 ) -> None:
     """Print one JSON line: Spearman per similarity file, and 3CosAdd accuracy
     (overall, semantic, syntactic) per analogy file, as gensim computes them

@@ -304,31 +304,21 @@ class Word2Vec(TrainablePipe):
         each."""
         attrs = self.model.attrs
         done, planned = attrs["words_trained"], max(attrs["planned_words"], 1)
-        alpha_start = learning_rate(attrs, done / planned)
-        alpha_end = learning_rate(attrs, (done + len(keys)) / planned)
+        alphas = (
+            learning_rate(attrs, done / planned),
+            learning_rate(attrs, (done + len(keys)) / planned),
+        )
         pool = self._thread_pool()
-        for i, (first, last) in enumerate(split_sentences(starts, self._n_threads())):
-            lo, hi = starts[first], starts[last]
-            seed = (attrs["seed"] * 1_000_003 + done * 31 + i) % (1 << 63)
-            self._jobs.append(
-                pool.submit(
-                    train_sentences,
-                    keys[lo:hi],
-                    starts[first : last + 1] - lo,
-                    state.sorted_keys,
-                    state.sorted_rows,
-                    self.vocab.vectors.data,
-                    self.model.get_param("syn1neg"),
-                    state.noise,
-                    state.keep,
-                    attrs["architecture"] == "skipgram",
-                    attrs["window"],
-                    attrs["negative"],
-                    alpha_start + (alpha_end - alpha_start) * lo / len(keys),
-                    alpha_start + (alpha_end - alpha_start) * hi / len(keys),
-                    seed,
-                )
-            )
+        for arguments in kernel_arguments(
+            self,
+            (state.sorted_keys, state.sorted_rows),
+            keys,
+            starts,
+            alphas,
+            seed=attrs["seed"] * 1_000_003 + done * 31,
+            n_parts=self._n_threads(),
+        ):
+            self._jobs.append(pool.submit(train_sentences, *arguments))
         attrs["words_trained"] = done + len(keys)
 
     def get_loss(self, examples, scores):
@@ -533,6 +523,45 @@ def learning_rate(attrs: Dict, progress: float) -> float:
     alpha to min_alpha."""
     progress = min(progress, 1.0)
     return attrs["alpha"] - (attrs["alpha"] - attrs["min_alpha"]) * progress
+
+
+def kernel_arguments(
+    component: Word2Vec,
+    lookup: Tuple[numpy.ndarray, numpy.ndarray],
+    keys: numpy.ndarray,
+    starts: numpy.ndarray,
+    alphas: Tuple[float, float],
+    seed: int,
+    n_parts: int,
+) -> List[Tuple]:
+    """train_sentences' arguments for each of up to n_parts runs of the
+    sentences keys[starts[i]:starts[i + 1]] (starts[0] == 0), to train at
+    once: the rate falls from alphas[0] to alphas[1] over all of them, and
+    lookup gives the sorted keys and their rows."""
+    attrs = component.model.attrs
+    state = component.training_state()
+    total = max(len(keys), 1)
+    arguments = []
+    for part, (first, last) in enumerate(split_sentences(starts, n_parts)):
+        lo, hi = int(starts[first]), int(starts[last])
+        arguments.append(
+            (
+                keys[lo:hi],
+                starts[first : last + 1] - lo,
+                *lookup,
+                component.vocab.vectors.data,
+                component.model.get_param("syn1neg"),
+                state.noise,
+                state.keep,
+                attrs["architecture"] == "skipgram",
+                attrs["window"],
+                attrs["negative"],
+                alphas[0] + (alphas[1] - alphas[0]) * lo / total,
+                alphas[0] + (alphas[1] - alphas[0]) * hi / total,
+                (seed + part) % (1 << 63),
+            )
+        )
+    return arguments
 
 
 def split_sentences(starts: numpy.ndarray, n_parts: int) -> List[Tuple[int, int]]:

@@ -25,6 +25,7 @@ from ..models.word2vec import key_attr_id
 from ..pipeline.word2vec import (
     KeyCounter,
     Word2Vec,
+    kernel_arguments,
     learning_rate,
     split_sentences,
 )
@@ -120,7 +121,9 @@ def train_on_corpus(
     attrs = component.model.attrs
     n_threads = threads or len(os.sched_getaffinity(0))
     n_rows = component.vocab.vectors.shape[0]
-    state = component.training_state()
+    # The kernel looks each id up among sorted keys: here the ids are the rows.
+    rows_in_order = numpy.arange(n_rows, dtype=numpy.int64)
+    lookup = (rows_in_order.astype(numpy.uint64), rows_in_order)
     n_words, epochs = len(rows), attrs["epochs"]
     planned = n_words * epochs
     chunks = _chunks(corpus.starts, CHUNK_WORDS * n_threads)
@@ -135,11 +138,17 @@ def train_on_corpus(
                     learning_rate(attrs, trained / planned),
                     learning_rate(attrs, (trained + size) / planned),
                 )
-                seed = attrs["seed"] * 1_000_003 + trained * 31
+                lo = int(starts[0])
                 jobs = [
                     pool.submit(train_sentences, *arguments)
-                    for arguments in _thread_arguments(
-                        component, state, rows, starts, alphas, seed, n_threads
+                    for arguments in kernel_arguments(
+                        component,
+                        lookup,
+                        rows[lo : lo + size],
+                        starts - lo,
+                        alphas,
+                        seed=attrs["seed"] * 1_000_003 + trained * 31,
+                        n_parts=n_threads,
                     )
                 ]
                 for job in jobs:
@@ -170,51 +179,6 @@ def train_on_corpus(
         "seconds": seconds,
         "words_per_second": trained / max(time.perf_counter() - train_start, 1e-9),
     }
-
-
-def _thread_arguments(
-    component: Word2Vec,
-    state,
-    rows: numpy.ndarray,
-    starts: numpy.ndarray,
-    alphas: Tuple[float, float],
-    seed: int,
-    n_threads: int,
-) -> List[Tuple]:
-    """train_sentences' arguments for each thread's share of a chunk of
-    lines (starts: the chunk's line starts in rows, and its end), with the
-    learning rate falling from alphas[0] to alphas[1] over the chunk."""
-    attrs = component.model.attrs
-    n_rows = len(component.vocab.vectors.data)
-    # The kernel looks each id up among sorted keys: here the keys are the rows.
-    sorted_rows = numpy.arange(n_rows, dtype=numpy.int64)
-    lo, hi = int(starts[0]), int(starts[-1])
-
-    def alpha_at(position: int) -> float:
-        return alphas[0] + (alphas[1] - alphas[0]) * (position - lo) / (hi - lo)
-
-    arguments = []
-    for part, (a, b) in enumerate(split_sentences(starts - lo, n_threads)):
-        part_lo, part_hi = int(starts[a]), int(starts[b])
-        arguments.append(
-            (
-                rows[part_lo:part_hi],
-                starts[a : b + 1] - part_lo,
-                sorted_rows.astype(numpy.uint64),
-                sorted_rows,
-                component.vocab.vectors.data,
-                component.model.get_param("syn1neg"),
-                state.noise,
-                state.keep,
-                attrs["architecture"] == "skipgram",
-                attrs["window"],
-                attrs["negative"],
-                alpha_at(part_lo),
-                alpha_at(part_hi),
-                (seed + part) % (1 << 63),
-            )
-        )
-    return arguments
 
 
 def _chunks(starts: numpy.ndarray, words: int) -> List[Tuple[int, int]]:
