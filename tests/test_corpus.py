@@ -35,7 +35,7 @@ def is_projective(heads):
     )
 
 
-@pytest.mark.parametrize("name", ["train.conllu", "dev.conllu"])
+@pytest.mark.parametrize("name", ["train.conllu", "dev.conllu", "agreement.conllu"])
 def test_every_sentence_is_a_tree(name):
     for text, heads in zip(*read_trees(CORPUS / name)):
         assert heads.count(0) == 1, text

@@ -2,6 +2,7 @@
 symbol of a sequence after N distractors?
 
     python -m spacy_lstm.benchmarks.long_dependency [--gaps 10 50 100] [--steps 2000]
+        [--gradients-svg gradients.svg]
 
 Each sequence starts with one of 8 symbols, then N random distractor tokens,
 then a query token; the model must output the first symbol. A one-layer
@@ -10,23 +11,30 @@ unidirectional network (the same torch cells as spacy-lstm's encoder: "rnn",
 hidden state. Chance is 1/8. The gradient that teaches the model to keep the
 symbol has to travel back N steps: through a vanilla tanh RNN it shrinks at
 every step, while the LSTM's additive cell state (and the GRU's update gate)
-carry it. Prints one JSON line per (cell, gap) with held-out accuracy.
+carry it. Prints one JSON line per (cell, gap) with held-out accuracy and how
+that gradient shrinks: the mean norm of the loss's gradient with respect to
+the input k steps before the query, relative to k = 0, before and after
+training. --gradients-svg draws those curves for the longest gap.
 """
 
 import argparse
 import json
 import time
-from typing import Tuple
+from pathlib import Path
+from typing import Dict, List, Tuple
 
 import torch
 from torch import nn
 
 from ..torch_modules.rnn import CELLS
+from ..visualize import gradient_svg
 
 N_SYMBOLS = 8
 N_DISTRACTORS = 16
 QUERY = N_SYMBOLS + N_DISTRACTORS
 VOCAB = QUERY + 1
+# the distances (steps before the query) shown in the JSON lines
+SHOWN_DISTANCES = (1, 2, 5, 10, 20, 50, 100)
 
 
 def make_batch(
@@ -65,8 +73,27 @@ class Recaller(nn.Module):
                 self.rnn.bias_ih_l0[:width] = -chrono
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        hidden, _ = self.rnn(self.embed(tokens))
+        return self.classify(self.embed(tokens))
+
+    def classify(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The symbol's scores from the sequence's input vectors."""
+        hidden, _ = self.rnn(inputs)
         return self.output(hidden[:, -1])
+
+
+def gradient_by_distance(
+    model: Recaller, gap: int, batch_size: int, seed: int
+) -> List[float]:
+    """Mean norm of the loss's gradient with respect to the input vector k
+    steps before the query, divided by that at k = 0 (the query itself), for
+    k = 0 .. gap + 1 (the symbol): how much of the learning signal reaches
+    back k steps."""
+    tokens, targets = make_batch(batch_size, gap, torch.Generator().manual_seed(seed))
+    inputs = model.embed(tokens).detach().requires_grad_(True)
+    loss = nn.functional.cross_entropy(model.classify(inputs), targets)
+    (grads,) = torch.autograd.grad(loss, inputs)
+    norms = grads.norm(dim=2).mean(dim=0).flip(0)  # index k: k steps back
+    return (norms / norms[0]).tolist()
 
 
 def train_and_score(
@@ -79,10 +106,12 @@ def train_and_score(
     seed: int,
     chrono: bool = True,
 ) -> dict:
-    """Train one cell on one gap with Adam and return its held-out accuracy."""
+    """Train one cell on one gap with Adam; return its held-out accuracy and
+    its gradient by distance before and after training."""
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     model = Recaller(cell, width, gap, chrono)
+    before = gradient_by_distance(model, gap, batch_size, seed + 2)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     start = time.perf_counter()
     for _ in range(steps):
@@ -96,13 +125,21 @@ def train_and_score(
     tokens, targets = make_batch(2000, gap, torch.Generator().manual_seed(seed + 1))
     with torch.no_grad():
         accuracy = (model(tokens).argmax(dim=1) == targets).float().mean().item()
+    after = gradient_by_distance(model, gap, batch_size, seed + 2)
     return {
         "cell": cell if cell != "lstm" or chrono else "lstm (torch's default init)",
         "gap": gap,
         "accuracy": round(accuracy, 3),
         "steps": steps,
         "seconds": round(seconds, 1),
+        "gradient_before": _shown(before),
+        "gradient_after": _shown(after),
+        "gradient_curves": {"before training": before, "after training": after},
     }
+
+
+def _shown(curve: List[float]) -> Dict[str, float]:
+    return {str(k): float(f"{curve[k]:.3g}") for k in SHOWN_DISTANCES if k < len(curve)}
 
 
 def main() -> None:
@@ -122,8 +159,16 @@ def main() -> None:
         help="LSTM gate biases: chrono initialisation or torch's default",
     )
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--gradients-svg",
+        type=Path,
+        default=None,
+        help="Draw the gradient by distance for the longest gap (log scale)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    curves: Dict[str, List[float]] = {}
+    longest = max(args.gaps)
     for gap in args.gaps:
         for cell in args.cells:
             result = train_and_score(
@@ -136,7 +181,14 @@ def main() -> None:
                 args.seed,
                 chrono=args.lstm_init == "chrono",
             )
+            drawn = result.pop("gradient_curves")
+            if gap == longest:
+                for when, curve in drawn.items():
+                    curves[f"{result['cell']}, {when}"] = curve
             print(json.dumps(result), flush=True)
+    if args.gradients_svg is not None:
+        title = f"Gradient reaching back k steps (gap {longest}), relative to k = 0"
+        args.gradients_svg.write_text(gradient_svg(curves, title), encoding="utf8")
 
 
 if __name__ == "__main__":

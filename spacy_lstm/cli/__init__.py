@@ -18,6 +18,7 @@ def main() -> None:
 
 
 from . import (  # noqa: E402,F401  (registers the commands)
+    agreement,
     demo,
     evaluate_parser,
     init_config,

@@ -1,9 +1,10 @@
 """spacy-lstm.BiLSTMEncoder.v1: a bidirectional RNN encoder for spacy.Tok2Vec.v2."""
 
-from typing import Callable, List, Optional, Sequence, Tuple, cast
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, cast
 
 import numpy
 import torch
+from spacy.tokens import Doc
 from spacy.util import registry
 from thinc.api import (
     ArgsKwargs,
@@ -14,6 +15,7 @@ from thinc.api import (
 )
 from thinc.types import Floats2d, Ints1d
 
+from ..torch_modules.gates import birnn_gate_activations
 from ..torch_modules.rnn import CELLS, BiRNN
 from ..util import length_groups
 from .torch_wrapper import TorchWrapper
@@ -147,6 +149,64 @@ def forward(model: Model[InT, OutT], Xs: InT, is_train: bool) -> Tuple[OutT, Cal
         return cast(InT, model.ops.unflatten(dX, lengths))
 
     return cast(OutT, model.ops.unflatten(Y, lengths)), backprop
+
+
+def encoder_gates(model: Model, doc: Doc) -> Dict:
+    """What the BiLSTM encoder inside `model` does at each token of the doc:
+    per layer, the forward and the backward direction's activations,
+    recomputed step by step from the encoder's weights as
+    LanguageModel.gates does (an LSTM's input, forget and output gates,
+    candidate, cell and hidden state; a GRU's reset and update gates,
+    candidate and hidden state; a vanilla RNN's hidden state).
+
+    model (Model): A model that contains a spacy-lstm.BiLSTMEncoder.v1 and
+        reads docs: a tok2vec component's model (nlp.get_pipe("tok2vec").model).
+    RETURNS (Dict): {"tokens": the token texts, "cell": "lstm", "layers":
+        [{"forward": {name: numpy.ndarray (n_tokens, width / 2)}, "backward":
+        {...}}]}.
+    """
+    encoders = [node for node in model.walk() if node.name == "bilstm_encoder"]
+    if not encoders:
+        raise ValueError(
+            f"No spacy-lstm.BiLSTMEncoder.v1 in the model {model.name!r}. A "
+            "component that listens to a tok2vec component has none of its own: "
+            'pass nlp.get_pipe("tok2vec").model instead.'
+        )
+    encoder = encoders[0]
+    # Thinc has no forward hooks: wrap the encoder's forward function for one
+    # call to catch the vectors it reads, whatever layers come before it.
+    seen: List[InT] = []
+    encoder_forward = encoder._func
+
+    def catch_inputs(node: Model, Xs: InT, is_train: bool):
+        seen.append(Xs)
+        return encoder_forward(node, Xs, is_train)
+
+    encoder._func = catch_inputs
+    try:
+        model.predict([doc])
+    finally:
+        encoder._func = encoder_forward
+    if len(seen) != 1 or len(seen[0]) != 1 or len(seen[0][0]) != len(doc):
+        raise ValueError(
+            "The encoder reads this doc in several pieces (windows of a long "
+            "doc): ask for the gates of a shorter doc, such as one sentence."
+        )
+    birnn = cast(PyTorchShim, encoder.layers[0].shims[0])._model
+    birnn.eval()
+    with torch.no_grad():
+        layers = birnn_gate_activations(birnn, xp2torch(seen[0][0]).float())
+    return {
+        "tokens": [token.text for token in doc],
+        "cell": encoder.attrs["cell"],
+        "layers": [
+            {
+                direction: {name: values.cpu().numpy() for name, values in acts.items()}
+                for direction, acts in layer.items()
+            }
+            for layer in layers
+        ],
+    }
 
 
 # Padded groups (see util.length_groups) may hold up to twice their real tokens,

@@ -11,7 +11,7 @@ import numbers
 import warnings
 from collections import Counter
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy
 import srsly
@@ -27,7 +27,7 @@ from thinc.api import Config, Model, Optimizer
 from ..extensions import install_extension
 from ..models.language_model import set_vocab_size, torch_module
 from ..readers import EOS
-from ..torch_modules.gates import gate_activations
+from ..torch_modules.gates import MAIN_GATES, gate_activations
 from ..torch_modules.language_model import detach_state
 from ..util import KeepsVectorsKey, load_or_explain
 
@@ -63,6 +63,7 @@ DEFAULT_LM_MODEL = Config().from_str(default_model_config)["model"]
         "min_freq": 1,
         "grad_clip": 0.25,
         "bfloat16_inference": False,
+        "store_gates": False,
     },
     # lm_ppl is lower-is-better: shown in spacy train's table, not optimised
     default_score_weights={"lm_acc": 1.0, "lm_ppl": 0.0},
@@ -77,6 +78,7 @@ def make_language_model(
     min_freq: int,
     grad_clip: float,
     bfloat16_inference: bool,
+    store_gates: bool,
 ) -> "LanguageModel":
     """A language model over words or characters.
 
@@ -93,10 +95,16 @@ def make_language_model(
         about twice as fast there. Elsewhere it computes in float32, since
         torch's CPU LSTM kernels then have no bfloat16 version. Training,
         evaluation and the perplexity command stay in float32.
+    store_gates (bool): Also store each token's mean gate activations per
+        layer in doc._.lm_gates (read through token._.gates): an LSTM's forget,
+        input and output gates, a GRU's update and reset gates. Off by
+        default: the gates are recomputed step by step, which makes nlp()
+        several times slower; for looking inside, not for bulk processing.
     """
     return LanguageModel(
         nlp.vocab, model, name, level=level, key=key, max_vocab=max_vocab,
         min_freq=min_freq, grad_clip=grad_clip, bfloat16_inference=bfloat16_inference,
+        store_gates=store_gates,
     )  # fmt: skip
 
 
@@ -107,6 +115,15 @@ def _surprisal_of(token: Token) -> Optional[float]:
     if values is None or numpy.isnan(values[token.i]):
         return None
     return float(values[token.i])
+
+
+def _gates_of(token: Token) -> Optional[Dict[str, List[float]]]:
+    """The token's mean gate activations, one per layer, by gate; None when
+    the component does not store them or does not read the token."""
+    gates = token.doc._.lm_gates
+    if not gates or numpy.isnan(next(iter(gates.values()))[token.i, 0]):
+        return None
+    return {name: values[token.i].tolist() for name, values in gates.items()}
 
 
 def _perplexity_of(doc: Doc) -> Optional[float]:
@@ -138,6 +155,8 @@ def install_extensions() -> None:
     install_extension(Doc, "lm_surprisal", "lstm_lm", default=None)
     install_extension(Token, "surprisal", "lstm_lm", getter=_surprisal_of)
     install_extension(Doc, "perplexity", "lstm_lm", getter=_perplexity_of)
+    install_extension(Doc, "lm_gates", "lstm_lm", default=None)
+    install_extension(Token, "gates", "lstm_lm", getter=_gates_of)
 
 
 class LanguageModel(KeepsVectorsKey, TrainablePipe):
@@ -160,6 +179,7 @@ class LanguageModel(KeepsVectorsKey, TrainablePipe):
         min_freq: int = 1,
         grad_clip: float = 0.25,
         bfloat16_inference: bool = False,
+        store_gates: bool = False,
     ) -> None:
         if level not in ("word", "char"):
             raise ValueError(f"lstm_lm level must be 'word' or 'char', got {level!r}.")
@@ -180,7 +200,7 @@ class LanguageModel(KeepsVectorsKey, TrainablePipe):
         self.cfg = {
             "level": level, "key": key, "max_vocab": max_vocab,
             "min_freq": min_freq, "grad_clip": grad_clip, "tokens": [],
-            "bfloat16_inference": bfloat16_inference,
+            "bfloat16_inference": bfloat16_inference, "store_gates": store_gates,
         }  # fmt: skip
         self._index: Dict[str, int] = {}
         self._state: Optional[Tuple[List[int], object]] = None
@@ -347,6 +367,38 @@ class LanguageModel(KeepsVectorsKey, TrainablePipe):
     def set_annotations(self, docs: Iterable[Doc], surprisals) -> None:
         for doc, values in zip(docs, surprisals):
             doc._.lm_surprisal = values
+            if self.cfg.get("store_gates"):
+                doc._.lm_gates = self._token_gates(doc)
+
+    def _token_gates(self, doc: Doc) -> Dict[str, numpy.ndarray]:
+        """Per token and layer, the mean activation of each main gate (a
+        character model: the mean over the token's characters); NaN rows for
+        the tokens a word model does not read."""
+        gates = self.gates(doc)
+        shown = MAIN_GATES.get(gates["cell"], ())
+        out = {}
+        for name in shown:
+            per_unit = numpy.stack(
+                [layer[name].mean(axis=1) for layer in gates["layers"]], axis=1
+            ).reshape(len(gates["units"]), len(gates["layers"]))
+            out[name] = self._token_means(doc, per_unit)
+        return out
+
+    def _token_means(self, doc: Doc, per_unit: numpy.ndarray) -> numpy.ndarray:
+        """(n_units, k) values to (n_tokens, k): a word model's read tokens
+        get their rows (NaN for the others), a character model's tokens the
+        mean over their characters (whitespace after a token goes to it)."""
+        out = numpy.full((len(doc), per_unit.shape[1]), numpy.nan, dtype="float32")
+        if self.cfg["level"] == "word":
+            out[numpy.asarray(self._reads(doc), dtype=bool)] = per_unit
+            return out
+        ends = numpy.array([t.idx + len(t.text_with_ws) for t in doc])
+        char_token = numpy.searchsorted(ends, numpy.arange(len(per_unit)), side="right")
+        for i in range(len(doc)):
+            rows = per_unit[char_token == i]
+            if len(rows):
+                out[i] = rows.mean(axis=0)
+        return out
 
     def _batch_surprisal(
         self,
@@ -509,6 +561,56 @@ class LanguageModel(KeepsVectorsKey, TrainablePipe):
         shares = torch.softmax(torch.tensor(scores) * LOG2, dim=0).tolist()
         ranked = sorted(zip(candidates, shares), key=lambda item: -item[1])
         return ranked[:n]
+
+    def candidate_log_probs(
+        self,
+        prefixes: Sequence[Sequence[str]],
+        candidates: Sequence[Sequence[str]],
+        batch_size: int = 64,
+    ) -> List[List[Optional[float]]]:
+        """For each prefix (its words, read after <eos>), the natural log-
+        probability of each of its candidate next words: the minimal-pair
+        test of syntactic evaluation ("the keys to the cabinet" + [are, is]).
+        Words are keyed as the model's tokens are (lower-cased for key =
+        LOWER); a candidate outside the model's vocabulary gets None, since
+        the model could only score <unk>. Prefixes of similar length run side
+        by side in batches."""
+        if self.cfg["level"] == "char":
+            raise ValueError("candidate_log_probs needs a word-level model.")
+        if len(prefixes) != len(candidates):
+            raise ValueError(
+                f"{len(prefixes)} prefixes but {len(candidates)} lists of candidates."
+            )
+        _check_count("batch_size", batch_size)
+        module = torch_module(self.model)
+        device = next(module.parameters()).device
+        module.eval()
+        index = self._token_index()
+        eos = index[EOS]
+
+        def keyed(words: Sequence[str]) -> List[str]:
+            return self._units(Doc(self.vocab, words=list(words)))
+
+        contexts = [[eos] + self._ids(keyed(prefix)) for prefix in prefixes]
+        wanted = [[index.get(key) for key in keyed(words)] for words in candidates]
+        out: List[List[Optional[float]]] = [[None] * len(c) for c in wanted]
+        order = sorted(range(len(contexts)), key=lambda i: len(contexts[i]))
+        for start in range(0, len(order), batch_size):
+            group = order[start : start + batch_size]
+            batch = torch.full((len(group), len(contexts[group[-1]])), eos)
+            for row, i in enumerate(group):
+                batch[row, : len(contexts[i])] = torch.tensor(contexts[i])
+            last = torch.tensor([len(contexts[i]) - 1 for i in group])
+            with torch.no_grad():
+                hidden, _ = module(batch.to(device))
+                # padding comes after each prefix's last word: unseen from it
+                states = hidden[torch.arange(len(group)), last.to(device)]
+                log_probs = module.log_probs(states).cpu()
+            for row, i in enumerate(group):
+                for k, word_id in enumerate(wanted[i]):
+                    if word_id is not None:
+                        out[i][k] = float(log_probs[row, word_id])
+        return out
 
     def generate(
         self,

@@ -19,6 +19,8 @@ RECORDED = {
     "RNN_TANH": ("hidden",),
     "RNN_RELU": ("hidden",),
 }
+# The gates worth a glance, by cell name: what token summaries and pictures show.
+MAIN_GATES = {"lstm": ("forget", "input", "output"), "gru": ("update", "reset")}
 
 
 def gate_activations(
@@ -93,3 +95,28 @@ def _run_layer(
         for name, value in zip(RECORDED[mode], values):
             steps[name].append(value)
     return {name: torch.stack(values) for name, values in steps.items()}
+
+
+def birnn_gate_activations(birnn, inputs: torch.Tensor) -> List[Dict[str, Dict]]:
+    """The same for spacy-lstm's bidirectional encoder (torch_modules.rnn.
+    BiRNN) over one sequence: per layer, {"forward": activations, "backward":
+    activations}, each (steps, width) and in the sequence's order (the
+    backward direction reads it from the end). Each layer reads the one below
+    as the encoder does: both directions' hidden states, or with separate
+    directions its own direction's only.
+
+    inputs (torch.Tensor): (steps, input width), the encoder's input vectors.
+    """
+    layers: List[Dict[str, Dict]] = []
+    forward_input = backward_input = inputs
+    for forward_rnn, backward_rnn in zip(birnn.forward_layers, birnn.backward_layers):
+        forward = gate_activations(forward_rnn, forward_input)[0]
+        backward = gate_activations(backward_rnn, backward_input.flip(0))[0]
+        backward = {name: values.flip(0) for name, values in backward.items()}
+        layers.append({"forward": forward, "backward": backward})
+        if birnn.separate_directions:
+            forward_input, backward_input = forward["hidden"], backward["hidden"]
+        else:
+            both = torch.cat([forward["hidden"], backward["hidden"]], dim=1)
+            forward_input = backward_input = both
+    return layers

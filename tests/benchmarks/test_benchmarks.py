@@ -4,9 +4,14 @@ import gzip
 from pathlib import Path
 
 import pytest
+import torch
 
 from spacy_lstm.benchmarks.encoder_speed import make_batches, synthetic_doc_lengths
-from spacy_lstm.benchmarks.long_dependency import train_and_score
+from spacy_lstm.benchmarks.long_dependency import (
+    Recaller,
+    gradient_by_distance,
+    train_and_score,
+)
 from spacy_lstm.benchmarks.word2vec_vs_gensim import plain_text
 
 
@@ -16,6 +21,15 @@ def test_long_dependency_runs(cell):
         cell, gap=3, steps=5, width=8, batch_size=4, lr=0.01, seed=0
     )
     assert result["cell"] == cell and 0.0 <= result["accuracy"] <= 1.0
+    assert set(result["gradient_after"]) == {"1", "2"}  # distances within gap + 1
+    assert len(result["gradient_curves"]["before training"]) == 5
+
+
+def test_a_vanilla_rnn_gradient_vanishes_with_distance():
+    torch.manual_seed(0)
+    curve = gradient_by_distance(Recaller("rnn", 16, 30, chrono=False), 30, 8, 0)
+    assert len(curve) == 32 and curve[0] == pytest.approx(1.0)
+    assert curve[30] < 1e-3 * curve[1]
 
 
 def test_encoder_speed_batches():

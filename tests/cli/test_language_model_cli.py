@@ -91,3 +91,54 @@ def test_explain_draws_gates_and_surprisal(pipeline, tmp_path):
     assert "surprisal (bits)" in svg and "layer 2 forget gate" in svg
     assert "&lt;soup&gt;" in svg  # the text is escaped
     assert result["units"] == (len("She cooks <soup>") if level == "char" else 5)
+
+
+def test_agreement_scores_both_formats(pipeline, tmp_path):
+    pipeline, level = pipeline
+    items = tmp_path / "items.tsv"
+    items.write_text(
+        "prefix\tcorrect\twrong\tgroup\n"
+        "She\tcooks\tcook\t0\n"
+        "She cooks\tsoup\tzebra\t4\n",
+        encoding="utf8",
+    )
+    if level == "char":
+        result = CliRunner().invoke(app, ["agreement", str(pipeline), str(items)])
+        assert result.exit_code == 1 and "word-level model" in result.output
+        return
+    result = json.loads(run("agreement", pipeline, items, "--pool-from", "3"))
+    assert result["items"] == 2 and result["scored"] + result["unscored"] == 2
+    assert set(result["groups"]) <= {"0", "3+"}
+    text, gold = tmp_path / "s.text", tmp_path / "s.gold"
+    text.write_text("She cooks soup\n", encoding="utf8")
+    gold.write_text("1\tcooks\tcook\t0\n", encoding="utf8")
+    linzen = json.loads(run("agreement", pipeline, text, "--gold", gold))
+    assert linzen["items"] == 1
+    gold.write_text("7\tcooks\tcook\t0\n", encoding="utf8")
+    bad = CliRunner().invoke(
+        app, ["agreement", str(pipeline), str(text), "--gold", str(gold)]
+    )
+    assert bad.exit_code == 1 and "line 1: the target index" in bad.output
+
+
+def test_agreement_items_from_the_shipped_treebank(tmp_path):
+    output = tmp_path / "items" / "agreement.tsv"
+    treebank = ROOT / "corpus" / "ud" / "agreement.conllu"
+    result = json.loads(run("agreement-items", treebank, "-o", output))
+    lines = output.read_text(encoding="utf8").splitlines()
+    assert lines[0] == "prefix\tcorrect\twrong\tgroup"
+    assert lines[1] == "The keys to the cabinet\tare\tis\t1"
+    assert result["items"] == len(lines) - 1 == 8
+    assert result["groups"] == {"0": 1, "1": 5, "2": 1, "3": 1}
+    no_items = CliRunner().invoke(
+        app,
+        [
+            "agreement-items",
+            str(ROOT / "corpus" / "ud" / "dev.conllu"),
+            "-o",
+            str(output),
+        ],
+    )
+    assert (
+        no_items.exit_code == 1 and "no subject-verb agreement items" in no_items.output
+    )

@@ -294,3 +294,28 @@ def test_separate_directions_see_only_their_side(cell):
     Y2 = model.predict([changed])[0]
     numpy.testing.assert_allclose(Y2[:-1, :half], Y[:-1, :half], atol=1e-6)
     assert not numpy.allclose(Y2[:-1, half:], Y[:-1, half:])
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_encoder_gates_of_a_doc_match_its_vectors(cell):
+    import spacy
+
+    from spacy_lstm.models.encoder import encoder_gates
+
+    nlp = spacy.blank("en")
+    embed = registry.get("architectures", "spacy.MultiHashEmbed.v2")(
+        width=16, attrs=["NORM", "SHAPE"], rows=[100, 50], include_static_vectors=False
+    )
+    encode = build_bilstm_encoder(16, depth=2, dropout=0.0, cell=cell)
+    tok2vec = registry.get("architectures", "spacy.Tok2Vec.v2")(embed, encode)
+    doc = nlp("I saw a girl with a telescope.")
+    tok2vec.initialize(X=[doc])
+    gates = encoder_gates(tok2vec, doc)
+    assert gates["cell"] == cell and gates["tokens"][3] == "girl"
+    last = gates["layers"][-1]
+    vectors = numpy.hstack([last["forward"]["hidden"], last["backward"]["hidden"]])
+    numpy.testing.assert_allclose(vectors, tok2vec.predict([doc])[0], atol=1e-5)
+    if cell == "lstm":
+        assert last["backward"]["forget"].shape == (8, 8)
+    with pytest.raises(ValueError, match="No spacy-lstm.BiLSTMEncoder.v1"):
+        encoder_gates(embed, doc)

@@ -209,3 +209,34 @@ def test_gates_are_read_from_the_trained_model(cell, tmp_path):
     top = gates["layers"][-1]["hidden"]
     assert top.shape == (3, 32)
     numpy.testing.assert_allclose(top, hidden[0, 1:].numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("level", ["word", "char"])
+def test_store_gates_puts_mean_gates_on_the_tokens(level, tmp_path):
+    nlp = make_nlp(level=level, depth=2)
+    examples = stream(nlp, tmp_path, level=level, window=20 if level == "char" else 10)
+    nlp.initialize(lambda: examples)
+    lm = nlp.get_pipe("lstm_lm")
+    doc = nlp("the cat  sat")
+    assert doc._.lm_gates is None and doc[0]._.gates is None  # off by default
+    lm.cfg["store_gates"] = True
+    doc = nlp("the cat  sat")
+    gates = lm.gates(doc)
+    assert set(doc._.lm_gates) == {"forget", "input", "output"}
+    assert doc._.lm_gates["forget"].shape == (len(doc), 2)
+    if level == "word":
+        # "cat" is the second word read; the double space's token is not read
+        expected = [layer["forget"][1].mean() for layer in gates["layers"]]
+        assert doc[2]._.gates is None
+    else:
+        # "cat" and the space after it: characters 4 to 7
+        expected = [layer["forget"][4:8].mean() for layer in gates["layers"]]
+    assert doc[1]._.gates["forget"] == pytest.approx(expected, abs=1e-6)
+
+
+def test_store_gates_of_a_vanilla_rnn_stores_nothing(tmp_path):
+    nlp = make_nlp(cell="rnn")
+    nlp.get_pipe("lstm_lm").cfg["store_gates"] = True
+    nlp.initialize(lambda: stream(nlp, tmp_path))
+    doc = nlp("the cat")
+    assert doc._.lm_gates == {} and doc[0]._.gates is None
