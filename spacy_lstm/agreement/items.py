@@ -3,7 +3,8 @@
 Our TSV: one item per line, four tab-separated columns, `prefix` (its words
 separated by spaces), `correct`, `wrong` and `group` (any label, such as the
 number of attractors). A first line `prefix<TAB>correct<TAB>wrong<TAB>group`
-is a header; blank lines and lines starting with `#` are skipped.
+is a header; blank lines are skipped. (There are no comment lines: a prefix
+may start with "#".)
 
 Linzen et al. (2016) and Gulordava et al. (2018) keep their items in
 line-aligned files: the sentences (tokenized, words separated by spaces) and a
@@ -31,7 +32,7 @@ def read_items(path: Path) -> List[AgreementItem]:
     path = Path(path)
     items: List[AgreementItem] = []
     for number, line in enumerate(_lines(path), start=1):
-        if not line.strip() or line.startswith("#"):
+        if not line.strip():
             continue
         fields = line.split("\t")
         if number == 1 and [f.strip() for f in fields] == HEADER:
@@ -90,6 +91,12 @@ def write_items(items: Iterable[AgreementItem], path: Path) -> int:
     with Path(path).open("w", encoding="utf8") as file_:
         file_.write("\t".join(HEADER) + "\n")
         for item in items:
+            words = [*item.prefix, item.correct, item.wrong, item.group]
+            if any(not word or len(word.split()) != 1 for word in words):
+                raise ValueError(
+                    f"{item.where}: a word or group that is empty or holds "
+                    "whitespace cannot be written to the items file."
+                )
             fields = [" ".join(item.prefix), item.correct, item.wrong, item.group]
             file_.write("\t".join(fields) + "\n")
             count += 1

@@ -11,7 +11,8 @@ verb whose number is the other one (Linzen et al. 2016). A verb's other form
 is the commonest form of the other number seen with its lemma in the
 treebanks, or for a singular present without one, the lemma (walks -> walk);
 verbs with neither are left out, as are subjects and verbs that disagree in
-the treebank (collective nouns) and contractions ("'s").
+the treebank (collective nouns), contractions ("'s") and prefixes with a word
+that holds a space (the TSV separates words with spaces).
 """
 
 from collections import Counter, defaultdict
@@ -66,8 +67,8 @@ def _sentence_items(
         if v is None or v <= s or words[v].number != subject.number:
             continue
         wrong = _other_form(words[v], other_forms)
-        if wrong is None:
-            continue
+        if wrong is None or any(len(w.form.split()) != 1 for w in words[: v + 1]):
+            continue  # no other form, or a word with a space (not for the TSV)
         attractors = sum(
             1
             for w in words[s + 1 : v]

@@ -3,11 +3,11 @@ import pytest
 from spacy_lstm.agreement import AgreementItem, read_items, read_linzen, write_items
 
 
-def test_reads_our_tsv_with_header_and_comments(tmp_path):
+def test_reads_our_tsv_with_header_and_blank_lines(tmp_path):
     path = tmp_path / "items.tsv"
     path.write_text(
         "prefix\tcorrect\twrong\tgroup\n"
-        "# a comment\n"
+        "# 2 the decor\tis\tare\t0\n"
         "the keys to the cabinet\tare\tis\t1\n"
         "\n"
         "the key\tis\tare\t0\n",
@@ -15,10 +15,11 @@ def test_reads_our_tsv_with_header_and_comments(tmp_path):
     )
     items = read_items(path)
     assert [(i.prefix, i.correct, i.wrong, i.group) for i in items] == [
+        (["#", "2", "the", "decor"], "is", "are", "0"),  # a web text's "#", no comment
         (["the", "keys", "to", "the", "cabinet"], "are", "is", "1"),
         (["the", "key"], "is", "are", "0"),
     ]
-    assert items[1].where.endswith("line 5")
+    assert items[2].where.endswith("line 5")
 
 
 def test_write_then_read_round_trips(tmp_path):
@@ -28,6 +29,9 @@ def test_write_then_read_round_trips(tmp_path):
     assert [(i.prefix, i.correct, i.wrong, i.group) for i in back] == [
         (["The", "keys"], "are", "is", "0")
     ]
+    spaced = [AgreementItem(["New York", "keys"], "are", "is", "0", "here")]
+    with pytest.raises(ValueError, match="here: a word or group that is empty"):
+        write_items(spaced, tmp_path / "bad.tsv")
 
 
 @pytest.mark.parametrize(
