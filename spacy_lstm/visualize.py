@@ -124,7 +124,8 @@ def gradient_svg(curves: Dict[str, List[float]], title: str = "") -> str:
             f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_width}" y2="{y:.1f}" '
             'stroke="#ddd"/>'
         )
-        parts.append(_text(left - 40, y + 4, f"1e{decade}"))
+        floor = decade == round(math.log10(GRADIENT_FLOOR))
+        parts.append(_text(left - 48, y + 4, ("≤ " if floor else "") + f"1e{decade}"))
     for k in _ticks(length - 1):
         x = x_of(k)
         parts.append(_text(x, top + plot_height + 18, str(k), middle=True))
