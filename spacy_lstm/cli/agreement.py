@@ -1,6 +1,7 @@
 """`agreement` and `agreement-items`: long-distance agreement measured with a
 language model, on items from a file or built from treebanks."""
 
+from collections import Counter
 from pathlib import Path
 from typing import List, Optional
 
@@ -79,8 +80,6 @@ def agreement_items_cli(
     if not items:
         raise ValueError("The treebanks have no subject-verb agreement items.")
     write_items(items, output_file(output))
-    groups: dict = {}
-    for item in items:
-        groups[item.group] = groups.get(item.group, 0) + 1
-    ordered = dict(sorted(groups.items(), key=lambda kv: int(kv[0])))
+    groups = Counter(item.group for item in items)
+    ordered = {group: groups[group] for group in sorted(groups, key=int)}
     report({"output": str(output), "items": len(items), "groups": ordered}, None)
