@@ -35,7 +35,7 @@ UNK = "<unk>"
 SPECIALS = [UNK, EOS]
 KEYS = ("ORTH", "LOWER", "NORM")
 LOG2 = math.log(2)
-# initialize warns when more of the training tokens than this become <unk>
+# initialize warns when more of the training tokens than this are unknown
 MAX_UNKNOWN_SHARE = 0.2
 
 default_model_config = """
@@ -64,6 +64,7 @@ DEFAULT_LM_MODEL = Config().from_str(default_model_config)["model"]
         "grad_clip": 0.25,
         "bfloat16_inference": False,
         "store_gates": False,
+        "unknown_suffixes": [],
     },
     # lm_ppl is lower-is-better: shown in spacy train's table, not optimised
     default_score_weights={"lm_acc": 1.0, "lm_ppl": 0.0},
@@ -79,6 +80,7 @@ def make_language_model(
     grad_clip: float,
     bfloat16_inference: bool,
     store_gates: bool,
+    unknown_suffixes: List[str],
 ) -> "LanguageModel":
     """A language model over words or characters.
 
@@ -100,12 +102,21 @@ def make_language_model(
         input and output gates, a GRU's update and reset gates. Off by
         default: the gates are recomputed step by step, which makes nlp()
         several times slower; for looking inside, not for bulk processing.
+    unknown_suffixes (List[str]): Word models only. A word outside the
+        vocabulary becomes <unk-SUFFIX> for the longest of these suffixes it
+        ends with, else <unk>: with ["s"], an unseen "pipefitters" still tells
+        the model that a plural noun may have come.
     """
     return LanguageModel(
         nlp.vocab, model, name, level=level, key=key, max_vocab=max_vocab,
         min_freq=min_freq, grad_clip=grad_clip, bfloat16_inference=bfloat16_inference,
-        store_gates=store_gates,
+        store_gates=store_gates, unknown_suffixes=unknown_suffixes,
     )  # fmt: skip
+
+
+def unknown_class(suffix: str) -> str:
+    """The token of unknown words that end with the suffix."""
+    return f"<unk-{suffix}>"
 
 
 def _surprisal_of(token: Token) -> Optional[float]:
@@ -180,6 +191,7 @@ class LanguageModel(KeepsVectorsKey, TrainablePipe):
         grad_clip: float = 0.25,
         bfloat16_inference: bool = False,
         store_gates: bool = False,
+        unknown_suffixes: Sequence[str] = (),
     ) -> None:
         if level not in ("word", "char"):
             raise ValueError(f"lstm_lm level must be 'word' or 'char', got {level!r}.")
@@ -194,6 +206,20 @@ class LanguageModel(KeepsVectorsKey, TrainablePipe):
             raise ValueError(
                 f"lstm_lm grad_clip must be >= 0 (0: no clipping), got {grad_clip}."
             )
+        unknown_suffixes = list(unknown_suffixes)
+        if unknown_suffixes and level != "word":
+            raise ValueError("lstm_lm unknown_suffixes are for word models only.")
+        valid = [isinstance(s, str) and s.strip() == s != "" for s in unknown_suffixes]
+        if not all(valid) or len(set(unknown_suffixes)) != len(unknown_suffixes):
+            raise ValueError(
+                "lstm_lm unknown_suffixes must be distinct non-empty strings, "
+                f"got {unknown_suffixes!r}."
+            )
+        if max_vocab < 3 + len(unknown_suffixes):
+            raise ValueError(
+                f"lstm_lm max_vocab ({max_vocab}) leaves no room for a word beside "
+                f"<unk>, <eos> and the {len(unknown_suffixes)} unknown-word classes."
+            )
         self.vocab = vocab
         self.model = model
         self.name = name
@@ -201,6 +227,7 @@ class LanguageModel(KeepsVectorsKey, TrainablePipe):
             "level": level, "key": key, "max_vocab": max_vocab,
             "min_freq": min_freq, "grad_clip": grad_clip, "tokens": [],
             "bfloat16_inference": bfloat16_inference, "store_gates": store_gates,
+            "unknown_suffixes": unknown_suffixes,
         }  # fmt: skip
         self._index: Dict[str, int] = {}
         self._state: Optional[Tuple[List[int], object]] = None
@@ -235,10 +262,25 @@ class LanguageModel(KeepsVectorsKey, TrainablePipe):
         line with <eos>). Other whitespace (a double space) is not a word."""
         return [not t.is_space or "\n" in t.text for t in doc]
 
+    def _unknown_tokens(self) -> List[str]:
+        """<unk> and the <unk-SUFFIX> classes of unknown words."""
+        suffixes = self.cfg.get("unknown_suffixes", [])
+        return [UNK] + [unknown_class(suffix) for suffix in suffixes]
+
     def _ids(self, units: List[str]) -> List[int]:
         index = self._token_index()
-        unk = index[UNK]
-        return [index.get(unit, unk) for unit in units]
+        suffixes = sorted(self.cfg.get("unknown_suffixes", []), key=len, reverse=True)
+        if not suffixes:
+            unk = index[UNK]
+            return [index.get(unit, unk) for unit in units]
+        ids = []
+        for unit in units:
+            found = index.get(unit)
+            if found is None:
+                suffix = next((s for s in suffixes if unit.endswith(s)), None)
+                found = index[UNK if suffix is None else unknown_class(suffix)]
+            ids.append(found)
+        return ids
 
     # --- training ----------------------------------------------------------
     def initialize(
@@ -272,13 +314,15 @@ class LanguageModel(KeepsVectorsKey, TrainablePipe):
         counts: Counter = Counter()
         for eg in get_examples():
             counts.update(self._units(eg.reference))
-        for special in SPECIALS:
+        unknown_tokens = self._unknown_tokens()
+        for special in SPECIALS + unknown_tokens:
             counts.pop(special, None)
         if not counts:
             raise ValueError("lstm_lm: the training corpus has no tokens.")
         ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         kept = [unit for unit, count in ranked if count >= self.cfg["min_freq"]]
-        kept = kept[: self.cfg["max_vocab"] - len(SPECIALS)]
+        specials = SPECIALS + unknown_tokens[1:]
+        kept = kept[: self.cfg["max_vocab"] - len(specials)]
         if not kept:
             raise ValueError(
                 f"lstm_lm: no word occurs at least min_freq={self.cfg['min_freq']} "
@@ -289,10 +333,10 @@ class LanguageModel(KeepsVectorsKey, TrainablePipe):
         if unknown > MAX_UNKNOWN_SHARE:
             warnings.warn(
                 f"lstm_lm: {unknown:.0%} of the training tokens are outside the "
-                f"{len(kept):,}-word vocabulary and become <unk>; its accuracy "
+                f"{len(kept):,}-word vocabulary (unknown words); its accuracy "
                 "and perplexity then say little. Raise max_vocab or lower min_freq."
             )
-        self.cfg["tokens"] = SPECIALS + kept
+        self.cfg["tokens"] = specials + kept
         set_vocab_size(self.model, len(self.tokens))
         self._state = None
 
@@ -506,14 +550,16 @@ class LanguageModel(KeepsVectorsKey, TrainablePipe):
 
     def suggest(self, doc: Doc, n: int = 5) -> List[Tuple[str, float]]:
         """The n most likely next words (or characters) after the doc, with
-        their probabilities, best first (<unk> is never one of them)."""
+        their probabilities, best first (<unk> and the unknown-word classes
+        are never among them)."""
         _check_count("n", n)
         return self._likeliest_next(self._units(doc), n)
 
     def _likeliest_next(self, units: List[str], n: int) -> List[Tuple[str, float]]:
         probs = self._next_log_probs(self._ids(units)).exp()
-        probs[self._token_index()[UNK]] = -1.0  # below every probability
-        top = torch.topk(probs, min(n, len(self.tokens) - 1))
+        unknown = [self._token_index()[token] for token in self._unknown_tokens()]
+        probs[unknown] = -1.0  # below every probability
+        top = torch.topk(probs, min(n, len(self.tokens) - len(unknown)))
         return [(self.tokens[i], float(p)) for p, i in zip(top.values, top.indices)]
 
     def fill_blank(
@@ -629,7 +675,7 @@ class LanguageModel(KeepsVectorsKey, TrainablePipe):
         module = torch_module(self.model)
         device = next(module.parameters()).device
         generator = torch.Generator().manual_seed(seed)
-        unk = self._token_index()[UNK]
+        unknown = [self._token_index()[token] for token in self._unknown_tokens()]
         ids = [self._token_index()[EOS]] + self._ids(self._units(prompt))
         out: List[str] = []
         module.eval()
@@ -637,7 +683,7 @@ class LanguageModel(KeepsVectorsKey, TrainablePipe):
             hidden, state = module(torch.tensor([ids], device=device))
             for _ in range(n_tokens):
                 logits = module.log_probs(hidden[:, -1:])[0, 0] / temperature
-                logits[unk] = -math.inf
+                logits[unknown] = -math.inf
                 if top_k > 0:
                     kth = torch.topk(logits, min(top_k, len(logits))).values[-1]
                     logits[logits < kth] = -math.inf

@@ -154,6 +154,51 @@ def test_suggestions_blanks_and_generation(tmp_path):
         lm.generate(words("the"), temperature=0)
 
 
+def test_unknown_words_keep_their_suffix(tmp_path):
+    # each noun occurs once, below min_freq: only its suffix tells the number
+    nouns = "yak emu owl gnu elk ant bee cod eel fox hen jay".split()
+    lines = [f"the {n}s are here\nthe {m} is here" for n, m in zip(nouns, nouns[1:])]
+    path = tmp_path / "text.txt"
+    path.write_text("\n".join(lines * 4) + "\n", encoding="utf8")
+    nlp = spacy.blank("en")
+    model = {"width": 32, "depth": 1, "dropout": 0.0}
+    config = {"model": model, "min_freq": 10, "unknown_suffixes": ["s", "es"]}
+    nlp.add_pipe("lstm_lm", config=config)
+    reader = registry.get("readers", "spacy-lstm.LMStream.v1")(path=path, window=8)
+    with pytest.warns(UserWarning, match="outside the 4-word vocabulary"):
+        train(nlp, list(reader(nlp)), streams=1, epochs=20)
+    lm = nlp.get_pipe("lstm_lm")
+    assert lm.tokens[:4] == ["<unk>", "<eos>", "<unk-s>", "<unk-es>"]
+    ids = lm._ids(["boxes", "cats", "cat", "the"])
+    assert [lm.tokens[i] for i in ids] == ["<unk-es>", "<unk-s>", "<unk>", "the"]
+    pairs = lm.candidate_log_probs(
+        [["the", "pumas"], ["the", "puma"]], [["are", "is"]] * 2
+    )
+    assert pairs[0][0] > pairs[0][1] and pairs[1][1] > pairs[1][0]
+    assert all(
+        word not in lm._unknown_tokens() for word, _ in lm.suggest(nlp("the"), 9)
+    )
+    generated = lm.generate(nlp("the"), n_tokens=30, seed=1)
+    assert not set(generated) & set(lm._unknown_tokens())
+    nlp.to_disk(tmp_path / "lm")
+    loaded = spacy.load(tmp_path / "lm").get_pipe("lstm_lm")
+    assert loaded._ids(["boxes", "cats", "cat", "the"]) == ids
+
+
+@pytest.mark.parametrize(
+    "config,message",
+    [
+        ({"level": "char", "unknown_suffixes": ["s"]}, "word models only"),
+        ({"unknown_suffixes": ["s", "s"]}, "distinct non-empty"),
+        ({"unknown_suffixes": [""]}, "distinct non-empty"),
+        ({"max_vocab": 4, "unknown_suffixes": ["s", "ed"]}, "no room for a word"),
+    ],
+)
+def test_bad_unknown_suffixes(config, message):
+    with pytest.raises(ValueError, match=message):
+        spacy.blank("en").add_pipe("lstm_lm", config=config)
+
+
 @pytest.mark.parametrize("level", ["word", "char"])
 def test_batched_surprisal_matches_one_doc_at_a_time(level, tmp_path):
     nlp = make_nlp(level=level)
