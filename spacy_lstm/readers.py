@@ -2,6 +2,8 @@
 
 import gzip
 import random
+import sys
+import weakref
 from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, List, Optional, Tuple
@@ -280,6 +282,10 @@ class PlainTextCorpus:
 
 
 EOS = "<eos>"
+# The last stream read: spacy train resolves one reader of the corpus for
+# lstm_lm's initialize and another for its loop, and tokenizing a large text
+# twice costs minutes. Holds one stream (its words interned) until the next.
+_last_stream: Optional[Tuple[tuple, Optional[weakref.ref], List[str]]] = None
 
 
 @registry.readers("spacy-lstm.LMStream.v1")
@@ -358,36 +364,56 @@ class LMStreamCorpus:
 
     def tokens(self, nlp: Optional[Language] = None) -> List[str]:
         """The whole stream. nlp tokenizes the lines when not pretokenized."""
-        if not self.pretokenized and self.level == "word" and nlp is None:
+        global _last_stream
+        tokenizes = not self.pretokenized and self.level == "word"
+        if tokenizes and nlp is None:
             raise ValueError("LMStream with pretokenized = false needs the nlp object.")
         if self._tokens is None:
-            tokens: List[str] = []
-            with self.path.open("rb") as file_:
-                raw = file_.read()
-            try:
-                text = raw.decode("utf8")
-            except UnicodeDecodeError as err:
-                line = raw[: err.start].count(b"\n") + 1
-                raise ValueError(
-                    f"{self.path}, line {line}: not valid UTF-8 (byte {err.start})."
-                ) from None
-            text_lines = text.splitlines(keepends=True)
-            if self.limit:
-                text_lines = text_lines[: self.limit]
-            if self.level == "char":
-                tokens = list("".join(text_lines))
-            else:
-                for line in text_lines:
-                    if self.pretokenized:
-                        words = line.split()
-                    else:
-                        doc = nlp.make_doc(line.strip())  # type: ignore[union-attr]
-                        words = [t.text for t in doc if not t.is_space]
-                    if words:
-                        tokens.extend(words)
-                        tokens.append(EOS)
-            self._tokens = tokens
+            stat = self.path.stat()
+            key = (
+                str(self.path.resolve()), stat.st_mtime_ns, stat.st_size,
+                self.level, self.limit, self.pretokenized,
+                id(nlp.tokenizer) if tokenizes else None,  # type: ignore[union-attr]
+            )  # fmt: skip
+            if _last_stream is not None:
+                last_key, last_nlp, tokens = _last_stream
+                if last_key == key and (last_nlp is None or last_nlp() is nlp):
+                    self._tokens = tokens
+                    return tokens
+            self._tokens = self._read(nlp)
+            nlp_ref = weakref.ref(nlp) if tokenizes else None  # type: ignore[arg-type]
+            _last_stream = (key, nlp_ref, self._tokens)
         return self._tokens
+
+    def _read(self, nlp: Optional[Language]) -> List[str]:
+        """The file's characters, or each line's words then <eos>."""
+        tokens: List[str] = []
+        with self.path.open("rb") as file_:
+            raw = file_.read()
+        try:
+            text = raw.decode("utf8")
+        except UnicodeDecodeError as err:
+            line = raw[: err.start].count(b"\n") + 1
+            raise ValueError(
+                f"{self.path}, line {line}: not valid UTF-8 (byte {err.start})."
+            ) from None
+        text_lines = text.splitlines(keepends=True)
+        if self.limit:
+            text_lines = text_lines[: self.limit]
+        if self.level == "char":
+            tokens = list("".join(text_lines))
+        else:
+            for line in text_lines:
+                if self.pretokenized:
+                    words = line.split()
+                else:
+                    doc = nlp.make_doc(line.strip())  # type: ignore[union-attr]
+                    words = [t.text for t in doc if not t.is_space]
+                if words:
+                    # one string per distinct word: a tenth of the memory
+                    tokens.extend(map(sys.intern, words))
+                    tokens.append(EOS)
+        return tokens
 
     def __call__(self, nlp: Language) -> Iterator[Example]:
         tokens = self.tokens(nlp)

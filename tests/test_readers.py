@@ -164,6 +164,22 @@ def test_lm_stream_tokenizes_raw_text_when_not_pretokenized(tmp_path):
     assert [t.text for t in first] == raw.tokens(nlp)[:9]
 
 
+def test_lm_stream_readers_of_one_file_share_its_tokens(tmp_path):
+    # spacy train builds one reader for lstm_lm's initialize, one for its loop
+    path = tmp_path / "text.txt"
+    path.write_text("Maria cooks.\nShe cooks!\n" * 10, encoding="utf8")
+    nlp = spacy.blank("en")
+    read = registry.get("readers", "spacy-lstm.LMStream.v1")
+    first = read(path=path, streams=1, window=4, pretokenized=False).tokens(nlp)
+    again = read(path=path, streams=2, window=8, pretokenized=False).tokens(nlp)
+    assert again is first
+    other_nlp = spacy.blank("en")
+    assert read(path=path, pretokenized=False).tokens(other_nlp) is not first
+    path.write_text("Maria cooks.\n" * 10, encoding="utf8")
+    changed = read(path=path, pretokenized=False).tokens(nlp)
+    assert changed == "Maria cooks . <eos>".split() * 10
+
+
 def test_plain_text_without_path_fails_when_read_not_when_built(tmp_path):
     # spacy train resolves every [corpora] entry, used or not
     reader = registry.get("readers", "spacy-lstm.PlainText.v1")(path=None)

@@ -26,7 +26,7 @@ from thinc.api import Config, Model, Optimizer
 
 from ..extensions import install_extension
 from ..models.language_model import set_vocab_size, torch_module
-from ..readers import EOS
+from ..readers import EOS, LMStreamCorpus
 from ..torch_modules.gates import MAIN_GATES, gate_activations
 from ..torch_modules.language_model import detach_state
 from ..util import KeepsVectorsKey, load_or_explain
@@ -296,6 +296,7 @@ class LanguageModel(KeepsVectorsKey, TrainablePipe):
             to build the vocabulary from: spacy train passes only 100 examples
             to initialize when the corpus is streamed."""
         validate_get_examples(get_examples, "LanguageModel.initialize")
+        reader = None
         if corpus is not None:
             if nlp is None:
                 raise ValueError(
@@ -311,9 +312,13 @@ class LanguageModel(KeepsVectorsKey, TrainablePipe):
                 "train passes no more to initialize. Name the whole corpus in the "
                 'config: [initialize.components.lstm_lm] corpus = "corpora.train".'
             )
-        counts: Counter = Counter()
-        for eg in get_examples():
-            counts.update(self._units(eg.reference))
+        if isinstance(reader, LMStreamCorpus):
+            next(iter(reader(nlp)))  # a text too short for its streams: an error
+            counts = self._stream_counts(reader.tokens(nlp))
+        else:
+            counts = Counter()
+            for eg in get_examples():
+                counts.update(self._units(eg.reference))
         unknown_tokens = self._unknown_tokens()
         for special in SPECIALS + unknown_tokens:
             counts.pop(special, None)
@@ -339,6 +344,18 @@ class LanguageModel(KeepsVectorsKey, TrainablePipe):
         self.cfg["tokens"] = specials + kept
         set_vocab_size(self.model, len(self.tokens))
         self._state = None
+
+    def _stream_counts(self, stream: List[str]) -> Counter:
+        """The units of a text stream counted once each, keyed as _units keys
+        a doc's tokens: minutes faster on a large corpus than a doc per window."""
+        counts = Counter(stream)
+        if self.cfg["level"] == "char" or self.cfg["key"] == "ORTH":
+            return counts
+        attr = self.cfg["key"].lower() + "_"
+        keyed: Counter = Counter()
+        for word, count in counts.items():
+            keyed[getattr(self.vocab[word], attr)] += count
+        return keyed
 
     def update(
         self,

@@ -1,4 +1,5 @@
 import math
+from pathlib import Path
 
 import numpy
 import pytest
@@ -6,11 +7,12 @@ import spacy
 import torch
 from spacy.tokens import Doc
 from spacy.training import Example
-from spacy.util import registry
+from spacy.util import load_config, registry
 
 from spacy_lstm.models.language_model import torch_module
 from spacy_lstm.pipeline.language_model import has_native_bfloat16
 
+CONFIGS = Path(__file__).parent.parent.parent / "configs"
 TEXT = "the cat sat on the mat\nthe dog ate the bone\n" * 30
 
 
@@ -183,6 +185,22 @@ def test_unknown_words_keep_their_suffix(tmp_path):
     nlp.to_disk(tmp_path / "lm")
     loaded = spacy.load(tmp_path / "lm").get_pipe("lstm_lm")
     assert loaded._ids(["boxes", "cats", "cat", "the"]) == ids
+
+
+def test_vocabulary_counts_a_named_stream_corpus_once(tmp_path):
+    path = tmp_path / "text.txt"
+    path.write_text("The cat sat .\nthe CAT ate the bone .\n" * 40, encoding="utf8")
+    overrides = {
+        "paths.train": str(path), "paths.dev": str(path), "corpora.train.streams": 2,
+        "components.lstm_lm.model.width": 16, "components.lstm_lm.model.depth": 1,
+        "components.lstm_lm.model.sampled_softmax": 0,
+    }  # fmt: skip
+    config = load_config(CONFIGS / "lm_agreement.cfg", overrides=overrides)
+    nlp = spacy.util.load_model_from_config(config, auto_fill=True)
+    doc = nlp.make_doc("the cat")
+    nlp.initialize(lambda: [Example(doc, doc)])
+    tokens = nlp.get_pipe("lstm_lm").tokens  # lower-cased, ties alphabetical
+    assert tokens[8:] == ["the", ".", "cat", "ate", "bone", "sat"]
 
 
 @pytest.mark.parametrize(
