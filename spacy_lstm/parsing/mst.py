@@ -99,3 +99,15 @@ def is_tree(heads: Ints1dNumpy) -> bool:
     """Whether heads (with heads[0] for ROOT) form a tree with one root arc."""
     heads = numpy.asarray(heads)
     return bool((heads[1:] == 0).sum() == 1 and find_cycle(heads) is None)
+
+
+def is_tree_grid(heads: numpy.ndarray, real: numpy.ndarray) -> numpy.ndarray:
+    """Whether each row of heads (n_sents, steps), 0 for ROOT and at ROOT and
+    padding positions, is a tree with one root arc: every token reaches ROOT
+    by following its heads (pointer doubling: after k rounds each position
+    points 2 ** k steps up)."""
+    one_root = ((heads == 0) & real).sum(axis=1) == 1
+    up = heads
+    for _ in range(max(1, int(heads.shape[1] - 1).bit_length())):
+        up = numpy.take_along_axis(up, up, axis=1)
+    return one_root & (up == 0).all(axis=1)

@@ -232,57 +232,84 @@ class BiaffineDependencyParser(KeepsVectorsKey, TrainablePipe):
         """Set each parsed token's head and label, and attach each whitespace
         token to the parsed token before it (after it at the start of a doc)
         with the label "dep", as spaCy's own parser does."""
+        docs = list(docs)
         output, pieces = scores
-        lengths = [len(piece) for doc_pieces in pieces for piece in doc_pieces]
+        sizes = [len(piece) for doc_pieces in pieces for piece in doc_pieces]
         heads = self.model.ops.to_numpy(output.heads)
         labels = self._labels(output, heads)
-        probabilities = self._head_probabilities(output, lengths, heads)
-        k = self.cfg["top_k"]
-        dep = self.vocab.strings.add("dep")
-        root = self.vocab.strings.add(ROOT_LABEL)
-        token = sent = 0
-        for doc, doc_pieces in zip(docs, pieces):
-            n_doc, n_pieces = len(doc), len(doc_pieces)
-            parsed = _concat(doc_pieces, (0,), "int64")  # doc indices
-            n = len(parsed)
-            # sentence positions (0: ROOT, the token itself) to doc indices
-            sizes = numpy.array([len(piece) for piece in doc_pieces], dtype="int64")
-            starts = numpy.repeat(numpy.cumsum(sizes) - sizes, sizes)
-            own = numpy.arange(n)
-            sent_heads = heads[token : token + n]
-            doc_heads = numpy.arange(n_doc)
-            at = numpy.where(sent_heads == 0, own, sent_heads - 1 + starts)
-            doc_heads[parsed] = parsed[at]
-            doc_deps = numpy.full(n_doc, root, dtype="uint64")
-            doc_deps[parsed] = labels[token : token + n]
-            space = numpy.setdiff1d(numpy.arange(n_doc), parsed)
-            if len(space) and n:
-                before = numpy.searchsorted(parsed, space) - 1
-                doc_heads[space] = parsed[numpy.maximum(before, 0)]
-                doc_deps[space] = dep
-            parts = probabilities[sent : sent + n_pieces]
-            # the alternatives likewise; negative: no candidate
-            top = _concat([p[0] for p in parts], (0, k), "int64")
-            found = top >= 0
-            at = numpy.where(top == 0, own[:, None], top - 1 + starts[:, None])
-            doc_top = numpy.full((n_doc, k), NO_HEAD, dtype="int64")
-            doc_top[parsed] = numpy.where(
-                found, parsed[numpy.where(found, at, 0)], NO_HEAD
+        top, top_probs, chosen = self._head_probabilities(output, sizes, heads)
+        # The whole batch at once, its docs laid end to end ("batch indices")
+        doc_lengths = numpy.array([len(doc) for doc in docs], dtype="int64")
+        doc_starts = numpy.cumsum(doc_lengths) - doc_lengths
+        n_batch = int(doc_lengths.sum())
+        parsed = _concat(
+            [
+                piece + start
+                for doc_pieces, start in zip(pieces, doc_starts)
+                for piece in doc_pieces
+            ],
+            (0,),
+            "int64",
+        )
+        # sentence positions (0: ROOT, the token itself) to batch indices
+        own = numpy.arange(len(parsed))
+        piece_starts = numpy.repeat(numpy.cumsum(sizes) - sizes, sizes).astype("int64")
+        batch_heads = numpy.arange(n_batch)
+        batch_heads[parsed] = parsed[
+            numpy.where(heads == 0, own, heads - 1 + piece_starts)
+        ]
+        batch_deps = numpy.full(n_batch, self.vocab.strings.add(ROOT_LABEL), "uint64")
+        batch_deps[parsed] = labels
+        self._attach_whitespace(batch_heads, batch_deps, parsed, doc_lengths)
+        # the alternatives likewise, as indices in their doc; negative: none
+        doc_start = numpy.repeat(doc_starts, doc_lengths)
+        found = top >= 0
+        at = numpy.where(top == 0, own[:, None], top - 1 + piece_starts[:, None])
+        batch_top = numpy.full((n_batch, top.shape[1]), NO_HEAD, dtype="int64")
+        batch_top[parsed] = numpy.where(
+            found, parsed[numpy.where(found, at, 0)] - doc_start[parsed, None], NO_HEAD
+        )
+        batch_top_probs = numpy.zeros(batch_top.shape, dtype="float32")
+        batch_top_probs[parsed] = top_probs
+        batch_chosen = numpy.full(n_batch, numpy.nan, dtype="float32")
+        batch_chosen[parsed] = chosen
+        rows = numpy.empty((n_batch, 2), dtype="uint64")
+        rows[:, 0] = (batch_heads - numpy.arange(n_batch)).view("uint64")
+        rows[:, 1] = batch_deps
+        for doc, a, n in zip(docs, doc_starts.tolist(), doc_lengths.tolist()):
+            if n:
+                doc.from_array([HEAD, DEP], rows[a : a + n])
+            doc._.head_probs = batch_chosen[a : a + n].copy()
+            doc._.head_alternatives = (
+                batch_top[a : a + n].astype("int32"),
+                batch_top_probs[a : a + n].copy(),
             )
-            doc_top_probs = numpy.zeros((n_doc, k), dtype="float32")
-            doc_top_probs[parsed] = _concat([p[1] for p in parts], (0, k), "float32")
-            chosen = numpy.full(n_doc, numpy.nan, dtype="float32")
-            chosen[parsed] = _concat([p[2] for p in parts], (0,), "float32")
-            if n_doc:
-                index = numpy.arange(n_doc)
-                rows = numpy.empty((n_doc, 2), dtype="uint64")
-                rows[:, 0] = (doc_heads - index).view("uint64")
-                rows[:, 1] = doc_deps
-                doc.from_array([HEAD, DEP], rows)
-            doc._.head_probs = chosen
-            doc._.head_alternatives = (doc_top.astype("int32"), doc_top_probs)
-            token += n
-            sent += n_pieces
+
+    def _attach_whitespace(
+        self,
+        heads: numpy.ndarray,
+        deps: numpy.ndarray,
+        parsed: numpy.ndarray,
+        doc_lengths: numpy.ndarray,
+    ) -> None:
+        """Attach every token left unparsed (whitespace) to the nearest parsed
+        token before it in its doc, else after it, labelled "dep"; in a doc
+        with no parsed token, it stays its own head."""
+        n_batch = len(heads)
+        if len(parsed) == n_batch:
+            return
+        index = numpy.arange(n_batch)
+        is_parsed = numpy.zeros(n_batch, dtype=bool)
+        is_parsed[parsed] = True
+        before = numpy.maximum.accumulate(numpy.where(is_parsed, index, -1))
+        after = numpy.minimum.accumulate(numpy.where(is_parsed, index, n_batch)[::-1])
+        after = after[::-1]
+        doc_start = numpy.repeat(numpy.cumsum(doc_lengths) - doc_lengths, doc_lengths)
+        doc_end = doc_start + numpy.repeat(doc_lengths, doc_lengths)
+        target = numpy.where(before >= doc_start, before, after)
+        space = ~is_parsed & (target < doc_end)
+        heads[space] = target[space]
+        deps[space] = self.vocab.strings.add("dep")
 
     def _labels(self, output: ParserOutput, heads: numpy.ndarray) -> numpy.ndarray:
         """Label hashes: ROOT for tokens attached to ROOT, else the best other."""
@@ -297,30 +324,36 @@ class BiaffineDependencyParser(KeepsVectorsKey, TrainablePipe):
 
     def _head_probabilities(
         self, output: ParserOutput, sent_lengths: List[int], heads: numpy.ndarray
-    ) -> List[Tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]]:
-        """Per sentence: the top-k heads of each token (sentence positions, 0
-        for ROOT), their probabilities, and the probability of the head chosen
-        for the tree."""
+    ) -> Tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
+        """For each parsed token: its top-k heads (sentence positions, 0 for
+        ROOT; NO_HEAD where a sentence has fewer than k candidates), their
+        probabilities, and the probability of the head chosen for the tree.
+        Computed a padded group of sentences at a time."""
         k = self.cfg["top_k"]
-        starts = numpy.cumsum(sent_lengths) - sent_lengths
-        result: List = [None] * len(sent_lengths)
+        n_tokens = len(heads)
+        top = numpy.full((n_tokens, k), NO_HEAD, dtype="int64")
+        top_probs = numpy.zeros((n_tokens, k), dtype="float32")
+        chosen = numpy.zeros(n_tokens, dtype="float32")
+        lengths = numpy.asarray(sent_lengths, dtype="int64")
+        starts = numpy.cumsum(lengths) - lengths
         for arcs, sents in zip(output.arcs, output.groups):
-            arcs = self.model.ops.to_numpy(arcs)
-            for row, sent in enumerate(sents):
-                n = sent_lengths[sent]
-                probs = _softmax(arcs[row, 1 : n + 1, : n + 1])
-                top = numpy.argsort(-probs, axis=1)[:, :k]
-                top_probs = numpy.take_along_axis(probs, top, axis=1)
-                # a token is never its own head: the masked self-loop only
-                # fills the list of a sentence with fewer than k candidates
-                top[top == numpy.arange(1, n + 1)[:, None]] = NO_HEAD
-                if top.shape[1] < k:  # fewer candidates than k: pad
-                    pad = ((0, 0), (0, k - top.shape[1]))
-                    top = numpy.pad(top, pad, constant_values=NO_HEAD)
-                    top_probs = numpy.pad(top_probs, pad)
-                chosen = heads[starts[sent] : starts[sent] + n]
-                result[sent] = (top, top_probs, probs[numpy.arange(n), chosen])
-        return result
+            probs = _softmax(self.model.ops.to_numpy(arcs))  # masked heads: 0
+            steps = probs.shape[1]
+            n = lengths[sents][:, None]
+            position = numpy.arange(steps)[None, :]
+            real = (position >= 1) & (position <= n)
+            tokens = (starts[sents][:, None] + position - 1)[real]
+            order = numpy.argsort(-probs, axis=2, kind="stable")[:, :, :k]
+            order_probs = numpy.take_along_axis(probs, order, axis=2)
+            # a token is never its own head, nor is padding: the masked
+            # heads only fill the list of a sentence with fewer than k
+            missing = (order == position[:, :, None]) | (order > n[:, :, None])
+            top[tokens, : order.shape[2]] = numpy.where(missing, NO_HEAD, order)[real]
+            top_probs[tokens, : order.shape[2]] = numpy.where(missing, 0, order_probs)[
+                real
+            ]
+            chosen[tokens] = probs[real, heads[tokens]]
+        return top, top_probs, chosen
 
     def update(
         self,

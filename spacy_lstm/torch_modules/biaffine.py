@@ -6,7 +6,7 @@ import numpy
 import torch
 from torch import nn
 
-from ..parsing.mst import decode_tree
+from ..parsing.mst import decode_tree, is_tree_grid
 from .serialize import deserializer_for, serialize_with_config
 
 # Masked arc logits: finite, so that a row with no allowed head stays NaN-free,
@@ -118,11 +118,18 @@ class BiaffineScorer(nn.Module):
 
 def decode_heads(arcs: torch.Tensor, head_mask: torch.Tensor) -> torch.Tensor:
     """The tree heads (0 for ROOT) of each sentence in a padded group, as a
-    flattened (n_sents * steps) grid like the group's; padding rows hold 0."""
+    flattened (n_sents * steps) grid like the group's; padding rows hold 0.
+
+    The greedy heads are checked for the whole group at once; only the
+    sentences where they do not form a tree are decoded one at a time."""
     scores = torch.log_softmax(arcs.detach().float(), dim=-1).cpu().numpy()
-    lengths = head_mask[:, 1:, 0].sum(dim=1).tolist()
-    grid = numpy.zeros(scores.shape[:2], dtype="int64")
-    for s, n in enumerate(lengths):
+    lengths = head_mask[:, 1:, 0].sum(dim=1).cpu().numpy()
+    steps = scores.shape[1]
+    real = numpy.arange(steps)[None, :] <= lengths[:, None]
+    real[:, 0] = False
+    grid = numpy.where(real, scores.argmax(axis=2), 0)
+    for s in numpy.flatnonzero(~is_tree_grid(grid, real)):
+        n = int(lengths[s])
         grid[s, : n + 1] = decode_tree(scores[s, : n + 1, : n + 1])
     return torch.from_numpy(grid.ravel())
 

@@ -1,8 +1,14 @@
+import numpy
 import torch
 
 from spacy_lstm.models.biaffine import sentence_grid
+from spacy_lstm.parsing import decode_tree, is_tree, is_tree_grid
 from spacy_lstm.torch_modules import biaffine
-from spacy_lstm.torch_modules.biaffine import BiaffineScorer
+from spacy_lstm.torch_modules.biaffine import (
+    MASKED,
+    BiaffineScorer,
+    decode_heads,
+)
 
 
 def test_labels_scored_in_chunks_equal_one_product(monkeypatch):
@@ -21,3 +27,33 @@ def test_labels_scored_in_chunks_equal_one_product(monkeypatch):
     _, chunked, same_heads = scorer(*args)
     assert torch.equal(heads, same_heads)
     torch.testing.assert_close(chunked, whole)
+
+
+def test_group_decoding_equals_decoding_each_sentence():
+    rng = numpy.random.default_rng(0)
+    lengths = [1, 2, 3, 7, 12, 12, 30]
+    steps = max(lengths) + 1
+    position = numpy.arange(steps)
+    is_token = (position[None, :] >= 1) & (position[None, :] <= numpy.c_[lengths])
+    is_head = is_token | (position[None, :] == 0)
+    mask = is_token[:, :, None] & is_head[:, None, :] & ~numpy.eye(steps, dtype=bool)
+    for sharpness in (0.1, 1.0, 10.0):  # near-uniform: cycles; sharp: greedy trees
+        arcs = torch.from_numpy(rng.normal(size=mask.shape) * sharpness).float()
+        arcs = arcs.masked_fill(~torch.from_numpy(mask), MASKED)
+        grid = decode_heads(arcs, torch.from_numpy(mask)).view(len(lengths), steps)
+        scores = torch.log_softmax(arcs, dim=-1).numpy()
+        for s, n in enumerate(lengths):
+            expected = decode_tree(scores[s, : n + 1, : n + 1])
+            assert grid[s, : n + 1].tolist() == expected.tolist()
+            assert not grid[s, n + 1 :].any()
+
+
+def test_is_tree_grid_agrees_with_is_tree():
+    rng = numpy.random.default_rng(1)
+    for _ in range(200):
+        n = int(rng.integers(1, 9))
+        heads = numpy.zeros((1, 12), dtype="int64")
+        heads[0, 1 : n + 1] = rng.integers(0, n + 1, size=n)
+        real = numpy.zeros((1, 12), dtype=bool)
+        real[0, 1 : n + 1] = True
+        assert is_tree_grid(heads, real)[0] == is_tree(heads[0, : n + 1])
