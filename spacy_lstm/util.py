@@ -47,6 +47,44 @@ def length_groups(
     return groups
 
 
+def cheapest_groups(
+    lengths: Sequence[int], step_cost: float, group_cost: float
+) -> List[List[int]]:
+    """Split a batch into the groups of similar length that are cheapest to
+    run through a recurrent network, each padded to its longest item.
+
+    A group of B items whose longest has T steps costs T * (B + step_cost) +
+    group_cost, in units of one padded cell (one item, one step): step_cost
+    is what a step costs beyond its cells, group_cost what another pass costs
+    beyond its steps. Taken longest first, the items are cut into the runs of
+    least total cost (dynamic programming). Empty items go in no group.
+
+    lengths (Sequence[int]): The item lengths.
+    step_cost (float): The cost of a step, in padded cells.
+    group_cost (float): The cost of a pass, in padded cells.
+    RETURNS (List[List[int]]): Item indices per group, longest first.
+    """
+    L = numpy.asarray(lengths, dtype="int64")
+    order = numpy.argsort(-L, kind="stable")
+    order = order[L[order] > 0]
+    longest = L[order].astype("float64")
+    n = len(order)
+    # best[j]: the least cost of the first j items; cut[j]: where its last
+    # group starts
+    best = numpy.zeros(n + 1)
+    cut = numpy.zeros(n + 1, dtype="int64")
+    for j in range(1, n + 1):
+        starts = numpy.arange(j)
+        costs = best[:j] + longest[:j] * (j - starts + step_cost) + group_cost
+        cut[j] = costs.argmin()
+        best[j] = costs[cut[j]]
+    groups = []
+    while n:
+        groups.append([int(i) for i in order[cut[n] : n]])
+        n = int(cut[n])
+    return groups[::-1]
+
+
 def load_or_explain(
     name: str,
     path: Path,

@@ -4,13 +4,9 @@ import torch
 from spacy.util import registry
 from thinc.api import Model
 
-from spacy_lstm.models.encoder import (
-    MAX_PADDING,
-    SMALL_GROUP,
-    build_bilstm_encoder,
-    padding_plan,
-)
+from spacy_lstm.models.encoder import build_bilstm_encoder, padding_plan
 from spacy_lstm.torch_modules.rnn import BiRNN
+from spacy_lstm.util import cheapest_groups
 
 WIDTH = 8
 CELLS = ["lstm", "gru", "rnn"]
@@ -82,13 +78,47 @@ def test_padding_plan(lengths):
                 assert backward_rows[token] == offset + (n - 1 - t) * size + b
         offset += steps * size
     assert sorted(seen) == [i for i, n in enumerate(lengths) if n]
-    if lengths == [300, 2, 2, 2, 2]:
-        assert len(groups) == 1  # small enough to pad
+    if lengths == [4, 4, 4]:
+        assert len(groups) == 1
     # One long doc does not pad 200 short ones to its length.
     lengths = [5000] + [5] * 200
     groups = padding_plan(lengths)[0]
-    padded = sum(steps * size for steps, size, _, _ in groups)
-    assert padded <= MAX_PADDING * sum(lengths) + SMALL_GROUP < 5000 * 201
+    assert sum(steps * size for steps, size, _, _ in groups) == sum(lengths)
+
+
+def partitions(n):
+    """Every way to cut range(n) into runs."""
+    if n == 0:
+        yield []
+        return
+    for first in range(1, n + 1):
+        for rest in partitions(n - first):
+            yield [first] + rest
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_cheapest_groups_are_the_cheapest_runs(seed):
+    rng = numpy.random.default_rng(seed)
+    lengths = [int(n) for n in rng.integers(0, 40, size=int(rng.integers(1, 9)))]
+    step_cost, group_cost = float(rng.uniform(0, 10)), float(rng.uniform(0, 50))
+
+    def cost(groups):
+        return sum(
+            max(lengths[i] for i in g) * (len(g) + step_cost) + group_cost
+            for g in groups
+        )
+
+    groups = cheapest_groups(lengths, step_cost, group_cost)
+    # every non-empty item once, longest first
+    flat = [i for g in groups for i in g]
+    assert sorted(flat) == [i for i, n in enumerate(lengths) if n]
+    assert [lengths[i] for i in flat] == sorted((n for n in lengths if n), reverse=True)
+    order = flat
+    best = float("inf")
+    for sizes in partitions(len(order)):
+        cuts = numpy.cumsum([0] + sizes)
+        best = min(best, cost([order[a:b] for a, b in zip(cuts, cuts[1:])]))
+    assert cost(groups) == pytest.approx(best)
 
 
 @pytest.mark.parametrize("cell", CELLS)
