@@ -46,6 +46,7 @@ BUILD_ARGS = {
     "spacy-lstm.LMStream.v1": lambda: {"path": "corpus/text/sample.txt"},
     "spacy-lstm.PretrainBiLM.v1": lambda: {},
     "spacy-lstm.init_from_bilm.v1": lambda: {},
+    "spacy-lstm.int8_inference.v1": lambda: {},
     "spacy-lstm.word2vec_scorer.v1": lambda: {
         "similarity": "corpus/text/similarity.tsv"
     },

@@ -1,12 +1,15 @@
 """Parse speed of spaCy pipelines on gold-tokenized sentences, side by side.
 
     python -m spacy_lstm.benchmarks.parse_speed PIPELINE [PIPELINE ...] \\
-        --conllu DEV.conllu [--train-config CONFIG ... --train TRAIN --dev DEV]
+        --conllu DEV.conllu [--int8] [--train-config CONFIG ... --train TRAIN --dev DEV]
 
 Every sentence of the CoNLL-U file becomes one doc with its gold words, and
 sentence segmenters are disabled, as when parsing with gold sentences. The
 pipelines run over the same docs in turn, A B A B, and the best round of each
-is reported in words per second (single process, `nlp.pipe`).
+is reported in words per second (single process, `nlp.pipe`), with its CoNLL
+2018 UAS and LAS. With --int8, each pipeline with spacy-lstm torch layers also
+runs with int8_inference, and the share of tokens whose head, and head and
+label, agree with its float32 parse is reported.
 
 With --train-config, it also times `nlp.update` on training batches of that
 config (words per second, dropout on, after a warm-up) for each config given.
@@ -18,29 +21,46 @@ import json
 import time
 from itertools import islice
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import torch
 from spacy.language import Language
 from spacy.schemas import ConfigSchemaTraining
+from spacy.tokens import Doc
 from spacy.training.initialize import init_nlp
 from spacy.util import load_config, registry, resolve_dot_names
 
 from ..cli.evaluate_parser import (
     Sentence,
+    conll2018_scores,
     gold_sentence_docs,
     load_for_gold_sentences,
     read_conllu,
 )
+from ..int8 import int8_inference, torch_shims
 
 
-def parse_seconds(nlp: Language, sentences: List[Sentence], batch_size: int) -> float:
-    """Seconds to parse the sentences, one doc each, with nlp.pipe."""
+def parse(
+    nlp: Language, sentences: List[Sentence], batch_size: int
+) -> Tuple[float, List[Doc]]:
+    """Seconds to parse the sentences, one doc each, with nlp.pipe, and the
+    parsed docs."""
     docs = gold_sentence_docs(nlp, sentences)
     start = time.perf_counter()
-    for _ in nlp.pipe(docs, batch_size=batch_size):
-        pass
-    return time.perf_counter() - start
+    docs = list(nlp.pipe(docs, batch_size=batch_size))
+    return time.perf_counter() - start, docs
+
+
+def agreement(docs: List[Doc], reference: List[Doc]) -> Dict[str, float]:
+    """The share of tokens with the reference's head, and head and label."""
+    same_head = same_arc = total = 0
+    for doc, ref in zip(docs, reference):
+        for token, ref_token in zip(doc, ref):
+            head = token.head.i == ref_token.head.i
+            same_head += head
+            same_arc += head and token.dep == ref_token.dep
+            total += 1
+    return {"heads": same_head / total, "heads_and_labels": same_arc / total}
 
 
 def train_words_per_second(config_path: str, overrides: Dict, n_batches: int) -> float:
@@ -70,6 +90,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=0, help="0: torch default")
+    parser.add_argument("--int8", action="store_true", help="also time int8 copies")
     parser.add_argument("--train-config", nargs="*", default=[])
     parser.add_argument("--train", help="training data for --train-config")
     parser.add_argument("--dev", help="dev data for --train-config")
@@ -85,15 +106,23 @@ def main() -> None:
         result["sentences"], result["words"] = len(sents), words
         nlps = {}
         for path in args.pipelines:
-            nlp = load_for_gold_sentences(path)
-            parse_seconds(nlp, sents[:200], args.batch_size)  # warm up
-            nlps[path] = nlp
-        times: Dict[str, List[float]] = {path: [] for path in nlps}
+            nlps[path] = load_for_gold_sentences(path)
+            if args.int8 and torch_shims(nlps[path]):
+                nlps[f"{path} int8"] = int8_inference(load_for_gold_sentences(path))
+        for nlp in nlps.values():
+            parse(nlp, sents[:200], args.batch_size)  # warm up
+        times: Dict[str, List[float]] = {name: [] for name in nlps}
+        parses = {}
         for _ in range(args.rounds):
-            for path, nlp in nlps.items():
-                times[path].append(parse_seconds(nlp, sents, args.batch_size))
-        for path in nlps:
-            result[f"parse words/s {path}"] = round(words / min(times[path]))
+            for name, nlp in nlps.items():
+                seconds, parses[name] = parse(nlp, sents, args.batch_size)
+                times[name].append(seconds)
+        for name in nlps:
+            result[f"parse words/s {name}"] = round(words / min(times[name]))
+            result[f"UAS / LAS {name}"] = conll2018_scores(sents, parses[name])
+            if name.endswith(" int8"):
+                float32 = parses[name[: -len(" int8")]]
+                result[f"agreement {name}"] = agreement(parses[name], float32)
 
     overrides = {}
     if args.train:

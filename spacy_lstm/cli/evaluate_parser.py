@@ -12,6 +12,7 @@ from spacy.tokens import Doc
 from spacy.training import Example
 
 from ..conllu import Sentence, read_conllu
+from ..int8 import int8_inference
 from . import app
 from ._util import (
     json_output_option,
@@ -98,6 +99,9 @@ def evaluate_parser_cli(
         25, "--displacy-limit", "-dl", min=1, help="Parses to render as HTML"
     ),
     batch_size: int = typer.Option(64, min=1, help="Docs per batch for nlp.pipe"),
+    int8: bool = typer.Option(
+        False, "--int8", help="Parse with int8 encoders and scorers (CPU)"
+    ),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU ID or -1 for CPU"),
 ) -> None:
     """Parse each sentence of a CoNLL-U file, with its gold words, as one doc
@@ -107,6 +111,8 @@ def evaluate_parser_cli(
     """
     use_device(gpu_id)
     nlp = load_for_gold_sentences(pipeline)
+    if int8:
+        int8_inference(nlp)
     sentences = read_conllu(gold)
     scores, docs = evaluate_parser(nlp, sentences, batch_size)
     if predictions is not None:

@@ -1,20 +1,23 @@
-"""Thinc's PyTorch wrapper, with a weight update that does not leak memory and
-parameter averages that are actually used."""
+"""Thinc's PyTorch wrapper, with a weight update that does not leak memory,
+parameter averages that are actually used, and optional int8 inference."""
 
 import contextlib
+import copy
 import io
-from typing import Callable, Dict, Iterator, Optional
+import warnings
+from typing import Any, Callable, Dict, Iterator, Optional, Tuple
 
 import torch
-from thinc.api import Model, PyTorchShim, PyTorchWrapper_v3
+from thinc.api import ArgsKwargs, Model, PyTorchShim, PyTorchWrapper_v3
 from thinc.optimizers import Optimizer
 from thinc.util import torch2xp, xp2torch
 
 
 class InPlaceUpdateShim(PyTorchShim):
     """thinc's PyTorchShim, except that finish_update writes the optimizer's
-    result into each parameter in place, and use_params finds the optimizer's
-    averages.
+    result into each parameter in place, use_params finds the optimizer's
+    averages, and predict can run an int8 copy of the module
+    (`int8_inference`, set by spacy-lstm.int8_inference.v1).
 
     thinc 8.3's finish_update sets `param.data` to a new tensor made from the
     optimizer's array, a numpy view of the old tensor, so every new tensor
@@ -22,6 +25,43 @@ class InPlaceUpdateShim(PyTorchShim):
     per step for the 2x200 Penn Treebank LM, out of memory within 20 minutes;
     tests/models/test_torch_wrapper.py). In place, the weights come out the
     same and memory stays flat."""
+
+    int8_inference = False
+    # (the float module, the state of its weights, its int8 copy)
+    _int8: Optional[Tuple[torch.nn.Module, Tuple[int, ...], torch.nn.Module]] = None
+    _updates = 0
+
+    def predict(self, inputs: ArgsKwargs) -> Any:
+        """The module's output without gradients; with int8_inference on a
+        CPU, the output of its int8 copy."""
+        if not self.int8_inference or self.device.type != "cpu":
+            return super().predict(inputs)
+        with torch.no_grad():
+            return self._int8_module()(*inputs.args, **inputs.kwargs)
+
+    def _int8_module(self) -> torch.nn.Module:
+        """The module with its LSTM, GRU and Linear layers quantized to int8
+        (torch's dynamic quantization: int8 weights, activations quantized on
+        the fly). Made again whenever a weight has changed since: an in-place
+        change bumps the parameter's version counter, except finish_update's
+        write to .data, which is counted apart. (finish_update must not bump
+        the versions: with a shared tok2vec, spaCy updates its weights before
+        the listeners' backward pass reaches it, which torch would reject.)"""
+        versions = (self._updates, *(p._version for p in self._model.parameters()))
+        cached = self._int8
+        if cached is None or cached[0] is not self._model or cached[1] != versions:
+            module = copy.deepcopy(self._model).eval()
+            layers = {torch.nn.LSTM, torch.nn.GRU, torch.nn.Linear}
+            # torch 2.13 still runs torch.ao's dynamic quantization, but warns
+            # at every call that it will move to the torchao package.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                warnings.filterwarnings("ignore", ".*quantize_per_tensor", UserWarning)
+                quantized = torch.ao.quantization.quantize_dynamic(
+                    module, layers, torch.qint8
+                )
+            self._int8 = (self._model, versions, quantized)
+        return self._int8[2]
 
     def finish_update(self, optimizer: Optimizer) -> None:
         """Apply the optimizer to each torch parameter in place, with the
@@ -35,6 +75,7 @@ class InPlaceUpdateShim(PyTorchShim):
                 )
                 param.data.copy_(xp2torch(weights, device=param.device))
             param.grad.zero_()
+        self._updates += 1
         self._grad_scaler.update()
 
     @contextlib.contextmanager

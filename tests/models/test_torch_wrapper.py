@@ -49,3 +49,33 @@ def test_use_params_swaps_in_the_optimizer_averages_and_restores():
     with model.use_params(optimizer.averages):
         assert torch.equal(module.weight.detach(), average)
     assert torch.equal(module.weight.detach(), trained)
+
+
+def test_int8_inference_follows_every_weight_change():
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(16, 16), torch.nn.Tanh())
+    model = TorchWrapper(module)
+    shim = model.shims[0]
+    X = torch.randn(8, 16).numpy()
+    float32 = model.predict(X)
+    shim.int8_inference = True
+    int8 = model.predict(X)
+    quantized = shim._int8_module()
+    assert isinstance(quantized[0], torch.ao.nn.quantized.dynamic.Linear)
+    assert not (int8 == float32).all() and abs(int8 - float32).max() < 0.05
+    assert shim._int8_module() is quantized  # kept while the weights stay
+    optimizer = Adam(0.1, use_averages=True)
+    for _ in range(3):
+        module(torch.ones(1, 16)).sum().backward()
+        model.finish_update(optimizer)
+    shim.int8_inference = False
+    updated = model.predict(X)
+    shim.int8_inference = True
+    assert abs(model.predict(X) - updated).max() < 0.05
+    with model.use_params(optimizer.averages):  # evaluation with the averages
+        shim.int8_inference = False
+        averaged = model.predict(X)
+        shim.int8_inference = True
+        assert abs(model.predict(X) - averaged).max() < 0.05
+    assert abs(updated - averaged).max() > 0.1
+    assert module[0].weight.dtype == torch.float32  # the float weights stay

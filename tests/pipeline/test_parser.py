@@ -7,6 +7,7 @@ from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.util import fix_random_seed, make_tempdir, registry
 
+from spacy_lstm.int8 import int8_inference, torch_shims
 from spacy_lstm.parsing import is_tree
 
 CORPUS = Path(__file__).parent.parent.parent / "corpus" / "ud"
@@ -175,6 +176,36 @@ def test_overfitting_IO(trained):
     component = make_nlp().get_pipe("lstm_parser").from_bytes(parser.to_bytes())
     docs = component.pipe(nlp.make_doc(t) for t in texts)
     assert annotations(docs) == expected
+
+
+def test_int8_inference_gives_the_float32_trees(trained):
+    nlp, examples = trained
+    texts = [eg.reference.text for eg in examples] + [
+        "I saw a girl with a telescope.",
+        "Maria works as a cook. She always had a passion for cooking.",
+    ]
+    float32 = [[(t.head.i, t.dep_) for t in doc] for doc in nlp.pipe(texts)]
+    with make_tempdir() as tmp:
+        nlp.to_disk(tmp)
+        callback = {"@callbacks": "spacy-lstm.int8_inference.v1"}
+        loaded = spacy.load(tmp, config={"nlp": {"after_pipeline_creation": callback}})
+    shims = torch_shims(loaded)
+    assert shims and all(shim.int8_inference for shim in shims)
+    docs = list(loaded.pipe(texts))
+    assert all(shim._int8 is not None for shim in shims)  # the int8 copies ran
+    assert [[(t.head.i, t.dep_) for t in doc] for doc in docs] == float32
+    for doc in docs:
+        assert all(is_tree(heads) for heads in trees(doc))
+        assert all(0.0 < t._.head_prob <= 1.0 for t in doc)
+    with make_tempdir() as tmp:  # it saves the setting and the float32 weights
+        loaded.to_disk(tmp)
+        assert all(s.int8_inference for s in torch_shims(spacy.load(tmp)))
+        off = {"nlp": {"after_pipeline_creation": None}}
+        again = spacy.load(tmp, config=off)
+        assert not any(shim.int8_inference for shim in torch_shims(again))
+        assert annotations(again.pipe(texts)) == annotations(nlp.pipe(texts))
+    int8_inference(loaded, enable=False)
+    assert annotations(loaded.pipe(texts)) == annotations(nlp.pipe(texts))
 
 
 def test_add_label_after_training_keeps_what_was_learned(trained):
