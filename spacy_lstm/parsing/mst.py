@@ -24,9 +24,12 @@ def decode_tree(scores: Floats2dNumpy) -> Ints1dNumpy:
     n = len(scores)
     numpy.fill_diagonal(scores, -numpy.inf)
     scores[0] = -numpy.inf
-    heads = scores.argmax(axis=1)
-    heads[0] = 0
-    if (heads[1:] == 0).sum() == 1 and find_cycle(heads) is None:
+    # The best tree of any number of root arcs: when it has one, it is also
+    # the best single-root tree. On EWT dev this holds for three in four of
+    # the sentences whose greedy heads are not a tree, and it needs few
+    # contractions, where the root penalty below needs about n / 2.
+    heads = chu_liu_edmonds(scores)
+    if (heads[1:] == 0).sum() == 1:
         return heads
     # Every tree has at least one ROOT edge. With a penalty on each that is
     # larger than any difference in tree scores, the best tree under the
@@ -57,30 +60,37 @@ def chu_liu_edmonds(scores: Floats2dNumpy) -> Ints1dNumpy:
     inside = numpy.asarray(cycle)
     m = len(outside)
     # Arcs from a cycle node to an outside dependent: keep the best one.
-    leaving = scores[numpy.ix_(outside, inside)]
+    leaving = scores[outside][:, inside]
+    best_leaving = leaving.argmax(axis=1)
     # Arcs into the cycle replace the cycle arc of the node they enter.
+    into_cycle = scores[inside]
     entering = (
-        scores[numpy.ix_(inside, outside)] - scores[inside, heads[inside]][:, None]
+        into_cycle[:, outside]
+        - into_cycle[numpy.arange(len(inside)), heads[inside]][:, None]
     )
-    contracted = numpy.full((m + 1, m + 1), -numpy.inf)
-    contracted[:m, :m] = scores[numpy.ix_(outside, outside)]
-    contracted[:m, m] = leaving.max(axis=1)
-    contracted[m, :m] = entering.max(axis=0)
+    best_entering = entering.argmax(axis=0)
+    contracted = numpy.empty((m + 1, m + 1))
+    contracted[:m, :m] = scores[outside][:, outside]
+    contracted[:m, m] = leaving[numpy.arange(m), best_leaving]
+    contracted[m, :m] = entering[best_entering, numpy.arange(m)]
+    contracted[m, m] = -numpy.inf
     contracted[0] = -numpy.inf
     sub_heads = chu_liu_edmonds(contracted)
     # Expand: outside nodes take their arcs back, the cycle is broken where
     # the chosen arc enters it.
-    for i in range(1, m):
-        h = sub_heads[i]
-        heads[outside[i]] = inside[leaving[i].argmax()] if h == m else outside[h]
+    sub = sub_heads[1:m]
+    heads[outside[1:]] = numpy.where(
+        sub == m, inside[best_leaving[1:]], outside[numpy.minimum(sub, m - 1)]
+    )
     h = sub_heads[m]
-    heads[inside[entering[:, h].argmax()]] = outside[h]
+    heads[inside[best_entering[h]]] = outside[h]
     return heads
 
 
 def find_cycle(heads: Ints1dNumpy) -> Optional[List[int]]:
     """The nodes of one cycle in the head graph, or None if it has none."""
-    state = numpy.zeros(len(heads), dtype="int8")  # 0 new, 1 on the path, 2 done
+    heads = numpy.asarray(heads).tolist()  # Python ints: faster to walk
+    state = [0] * len(heads)  # 0 new, 1 on the path, 2 done
     state[0] = 2
     for start in range(1, len(heads)):
         path = []
@@ -91,7 +101,8 @@ def find_cycle(heads: Ints1dNumpy) -> Optional[List[int]]:
             node = heads[node]
         if state[node] == 1:
             return path[path.index(node) :]
-        state[path] = 2
+        for visited in path:
+            state[visited] = 2
     return None
 
 

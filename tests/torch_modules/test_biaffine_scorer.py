@@ -57,3 +57,19 @@ def test_is_tree_grid_agrees_with_is_tree():
         real = numpy.zeros((1, 12), dtype=bool)
         real[0, 1 : n + 1] = True
         assert is_tree_grid(heads, real)[0] == is_tree(heads[0, : n + 1])
+
+
+def test_labels_per_distinct_head_equal_the_bilinear_formula():
+    """score[t, l] = dep[t] . W[:, l, :] . head[h(t)] + linear([dep; head]),
+    whatever the chunking of tokens into distinct heads."""
+    torch.manual_seed(1)
+    scorer = BiaffineScorer(nI=8, arc_width=6, label_width=5, n_labels=4, dropout=0.0)
+    with torch.no_grad():
+        scorer.label_weight.normal_()
+    X = torch.randn(11, 8)  # 10 tokens and ROOT
+    head_rows = torch.tensor([10, 0, 0, 3, 10, 3, 3, 9, 10, 2])
+    dep = scorer.label_dep(X[:-1])
+    head = scorer.label_head(X)[head_rows]
+    bilinear = torch.einsum("ti,ilj,tj->tl", dep, scorer.label_weight, head)
+    expected = bilinear + scorer.label_linear(torch.cat([dep, head], dim=1))
+    torch.testing.assert_close(scorer.score_labels(X, head_rows), expected)
