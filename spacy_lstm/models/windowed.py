@@ -9,6 +9,8 @@ from spacy.util import registry
 from thinc.api import Model
 from thinc.types import Floats2d
 
+from .torch_gemm import use_torch_gemm
+
 
 @registry.architectures("spacy-lstm.WindowedTok2Vec.v1")
 def build_windowed_tok2vec(
@@ -24,7 +26,9 @@ def build_windowed_tok2vec(
     embedding and the encoder, about 8 KB per token here, so a 100,000-token
     doc would otherwise need about 0.8 GB at once. Training and docs up to
     `window` tokens are unchanged; beyond it, a token's vector sees `context`
-    tokens or more of each side instead of the whole doc.
+    tokens or more of each side instead of the whole doc. On CPU, the
+    embedding's matrix products run in torch, on the encoder's threads, not in
+    thinc's single-threaded BLIS.
 
     embed (Model[List[Doc], List[Floats2d]]): As in spacy.Tok2Vec.v2.
     encode (Model[List[Floats2d], List[Floats2d]]): As in spacy.Tok2Vec.v2.
@@ -37,7 +41,8 @@ def build_windowed_tok2vec(
             f"WindowedTok2Vec needs window >= 1 and context >= 0, got {window} "
             f"and {context}."
         )
-    tok2vec = build_Tok2Vec_model(embed, encode)
+    # The embedding's maxout multiplies on torch's threads (see torch_gemm).
+    tok2vec = use_torch_gemm(build_Tok2Vec_model(embed, encode))
     model: Model[List[Doc], List[Floats2d]] = Model(
         "windowed_tok2vec",
         forward,

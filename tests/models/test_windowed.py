@@ -4,6 +4,7 @@ import spacy
 from spacy.tokens import Doc
 from spacy.util import registry
 
+from spacy_lstm.models.torch_gemm import TorchGemmOps
 from spacy_lstm.models.windowed import build_windowed_tok2vec
 
 
@@ -58,3 +59,9 @@ def test_training_reads_whole_docs():
 def test_bad_settings():
     with pytest.raises(ValueError, match="window"):
         make_model(window=0, context=2)
+
+
+def test_the_embedding_multiplies_in_torch():
+    model = make_model(window=40, context=5)
+    embed = model.get_ref("embed")
+    assert any(type(node.ops) is TorchGemmOps for node in embed.walk())
