@@ -309,7 +309,7 @@ def create_lm_stream_reader(
     (the last is the first of the next window: the final target) and knows its
     place in `doc.user_data["lm_window"]` as (stream, window).
 
-    path (Path): A UTF-8 text file.
+    path (Path): A UTF-8 text file; .gz files are decompressed.
     level (str): "word": whitespace-separated tokens with <eos> after each line
         (the Penn Treebank LM format, where <unk> stays one token); "char": the
         file's characters, newlines included.
@@ -388,7 +388,8 @@ class LMStreamCorpus:
     def _read(self, nlp: Optional[Language]) -> List[str]:
         """The file's characters, or each line's words then <eos>."""
         tokens: List[str] = []
-        with self.path.open("rb") as file_:
+        opener = gzip.open if self.path.suffix == ".gz" else open
+        with opener(self.path, "rb") as file_:
             raw = file_.read()
         try:
             text = raw.decode("utf8")

@@ -164,6 +164,20 @@ def test_lm_stream_tokenizes_raw_text_when_not_pretokenized(tmp_path):
     assert [t.text for t in first] == raw.tokens(nlp)[:9]
 
 
+def test_lm_stream_reads_gzip(tmp_path):
+    import gzip
+
+    text = "She had a passion for cooking .\nMaria cooks\n" * 20
+    plain, packed = tmp_path / "text.txt", tmp_path / "text.txt.gz"
+    plain.write_text(text, encoding="utf8")
+    with gzip.open(packed, "wt", encoding="utf8") as file_:
+        file_.write(text)
+    read = registry.get("readers", "spacy-lstm.LMStream.v1")
+    for level in ("word", "char"):
+        expected = read(path=plain, streams=2, window=5, level=level).tokens()
+        assert read(path=packed, streams=2, window=5, level=level).tokens() == expected
+
+
 def test_lm_stream_readers_of_one_file_share_its_tokens(tmp_path):
     # spacy train builds one reader for lstm_lm's initialize, one for its loop
     path = tmp_path / "text.txt"
