@@ -2,6 +2,7 @@
 
 from typing import Callable, List
 
+import torch
 from spacy.language import Language
 from spacy.util import registry
 from thinc.api import Model
@@ -32,6 +33,15 @@ def int8_inference(nlp: Language, enable: bool = True) -> Language:
     enable (bool): False turns float32 inference back on.
     RETURNS (Language): The pipeline.
     """
+    quantization = getattr(getattr(torch, "ao", None), "quantization", None)
+    if enable and not hasattr(quantization, "quantize_dynamic"):
+        raise ValueError(
+            f"int8 inference needs torch's dynamic quantization "
+            f"(torch.ao.quantization.quantize_dynamic), which torch "
+            f"{torch.__version__} does not have. Parse in float32: remove "
+            "spacy-lstm.int8_inference.v1 from [nlp.after_pipeline_creation], "
+            "or the --int8 option."
+        )
     for shim in torch_shims(nlp):
         shim.int8_inference = enable
     return nlp

@@ -260,9 +260,11 @@ class BiaffineDependencyParser(KeepsVectorsKey, TrainablePipe):
         ]
         batch_deps = numpy.full(n_batch, self.vocab.strings.add(ROOT_LABEL), "uint64")
         batch_deps[parsed] = labels
-        self._attach_whitespace(batch_heads, batch_deps, parsed, doc_lengths)
-        # the alternatives likewise, as indices in their doc; negative: none
+        # each token's doc, as the batch indices where it starts and ends
         doc_start = numpy.repeat(doc_starts, doc_lengths)
+        doc_end = doc_start + numpy.repeat(doc_lengths, doc_lengths)
+        self._attach_whitespace(batch_heads, batch_deps, parsed, doc_start, doc_end)
+        # the alternatives likewise, as indices in their doc; negative: none
         found = top >= 0
         at = numpy.where(top == 0, own[:, None], top - 1 + piece_starts[:, None])
         batch_top = numpy.full((n_batch, top.shape[1]), NO_HEAD, dtype="int64")
@@ -290,7 +292,8 @@ class BiaffineDependencyParser(KeepsVectorsKey, TrainablePipe):
         heads: numpy.ndarray,
         deps: numpy.ndarray,
         parsed: numpy.ndarray,
-        doc_lengths: numpy.ndarray,
+        doc_start: numpy.ndarray,
+        doc_end: numpy.ndarray,
     ) -> None:
         """Attach every token left unparsed (whitespace) to the nearest parsed
         token before it in its doc, else after it, labelled "dep"; in a doc
@@ -304,8 +307,6 @@ class BiaffineDependencyParser(KeepsVectorsKey, TrainablePipe):
         before = numpy.maximum.accumulate(numpy.where(is_parsed, index, -1))
         after = numpy.minimum.accumulate(numpy.where(is_parsed, index, n_batch)[::-1])
         after = after[::-1]
-        doc_start = numpy.repeat(numpy.cumsum(doc_lengths) - doc_lengths, doc_lengths)
-        doc_end = doc_start + numpy.repeat(doc_lengths, doc_lengths)
         target = numpy.where(before >= doc_start, before, after)
         space = ~is_parsed & (target < doc_end)
         heads[space] = target[space]

@@ -79,3 +79,15 @@ def test_int8_inference_follows_every_weight_change():
         assert abs(model.predict(X) - averaged).max() < 0.05
     assert abs(updated - averaged).max() > 0.1
     assert module[0].weight.dtype == torch.float32  # the float weights stay
+
+
+def test_int8_inference_without_torch_quantization_says_so(monkeypatch):
+    import spacy
+
+    from spacy_lstm import int8
+
+    monkeypatch.delattr(torch.ao.quantization, "quantize_dynamic")
+    nlp = spacy.blank("en")
+    with pytest.raises(ValueError, match="int8_inference.v1"):
+        int8.int8_inference(nlp)
+    assert int8.int8_inference(nlp, enable=False) is nlp
