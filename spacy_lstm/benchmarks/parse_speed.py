@@ -7,8 +7,11 @@ Every sentence of the CoNLL-U file becomes one doc with its gold words, and
 sentence segmenters are disabled, as when parsing with gold sentences. The
 pipelines run over the same docs in turn, A B A B, and the best round of each
 is reported in words per second (single process, `nlp.pipe`), with its CoNLL
-2018 UAS and LAS. With --int8, each pipeline with spacy-lstm torch layers also
-runs with int8_inference, and the share of tokens whose head, and head and
+2018 UAS and LAS, and its speed as a multiple of the last pipeline's (the
+anchor): the median over the rounds of the ratio within each round, which
+holds up better than the best rounds on a machine whose speed drifts. With
+--int8, each pipeline with spacy-lstm torch layers also runs with
+int8_inference, and the share of tokens whose head, and head and
 label, agree with its float32 parse is reported.
 
 With --train-config, it also times `nlp.update` on training batches of that
@@ -18,6 +21,7 @@ Prints one JSON line.
 
 import argparse
 import json
+import statistics
 import time
 from itertools import islice
 from pathlib import Path
@@ -61,6 +65,12 @@ def agreement(docs: List[Doc], reference: List[Doc]) -> Dict[str, float]:
             same_arc += head and token.dep == ref_token.dep
             total += 1
     return {"heads": same_head / total, "heads_and_labels": same_arc / total}
+
+
+def speed_ratio(seconds: List[float], anchor_seconds: List[float]) -> float:
+    """How many times as fast as the anchor: the median of the per-round
+    ratios of the anchor's time to this one's."""
+    return round(statistics.median(a / s for s, a in zip(seconds, anchor_seconds)), 3)
 
 
 def train_words_per_second(config_path: str, overrides: Dict, n_batches: int) -> float:
@@ -117,8 +127,12 @@ def main() -> None:
             for name, nlp in nlps.items():
                 seconds, parses[name] = parse(nlp, sents, args.batch_size)
                 times[name].append(seconds)
+        anchor = args.pipelines[-1]
         for name in nlps:
             result[f"parse words/s {name}"] = round(words / min(times[name]))
+            if name != anchor:
+                ratio = speed_ratio(times[name], times[anchor])
+                result[f"speed ratio {name} / {anchor}"] = ratio
             result[f"UAS / LAS {name}"] = conll2018_scores(sents, parses[name])
             if name.endswith(" int8"):
                 float32 = parses[name[: -len(" int8")]]

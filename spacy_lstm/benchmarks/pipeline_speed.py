@@ -8,18 +8,22 @@ The raw text is the `# text` of the CoNLL-U file's sentences, `sents-per-doc`
 of them joined into one doc, so that the pipelines find sentences and tokens
 themselves. Every pipeline runs every setting in turn, A B A B, and the best
 round is reported (words = tokens the pipeline made; n_process > 1 includes
-starting the workers). Prints one JSON line.
+starting the workers), with each pipeline's speed as a multiple of the last
+pipeline's (the anchor) in the same setting: the median of the per-round
+ratios. Prints one JSON line.
 """
 
 import argparse
 import json
 import time
 from pathlib import Path
-from typing import List
+from typing import Dict, List, Tuple
 
 import spacy
 import torch
 from spacy.language import Language
+
+from .parse_speed import speed_ratio
 
 
 def raw_texts(conllu: Path, sents_per_doc: int) -> List[str]:
@@ -65,17 +69,29 @@ def main() -> None:
     nlps = {name: spacy.load(name) for name in args.pipelines}
     for nlp in nlps.values():  # warm up
         list(nlp.pipe(texts[:20]))
-    best = {(name, n): 0.0 for name in nlps for n in args.n_process}
+    speeds: Dict[Tuple[str, int], List[float]] = {
+        (name, n): [] for name in nlps for n in args.n_process
+    }
     for _ in range(args.rounds):
-        for (name, n_process), so_far in best.items():
-            wps = words_per_second(nlps[name], texts, n_process, args.batch_size)
-            best[(name, n_process)] = max(so_far, wps)
+        for (name, n_process), so_far in speeds.items():
+            so_far.append(
+                words_per_second(nlps[name], texts, n_process, args.batch_size)
+            )
+    anchor = args.pipelines[-1]
     result = {
         "docs": len(texts),
         "words": sum(len(doc) for doc in nlps[args.pipelines[0]].tokenizer.pipe(texts)),
         "torch_threads": args.threads,
         "words_per_second": {
-            f"{name} n_process={n}": round(wps) for (name, n), wps in best.items()
+            f"{name} n_process={n}": round(max(wps))
+            for (name, n), wps in speeds.items()
+        },
+        "speed_ratio": {
+            f"{name} / {anchor} n_process={n}": speed_ratio(
+                [1 / x for x in wps], [1 / x for x in speeds[(anchor, n)]]
+            )
+            for (name, n), wps in speeds.items()
+            if name != anchor
         },
         "pipes": {name: nlp.pipe_names for name, nlp in nlps.items()},
     }

@@ -108,9 +108,9 @@ class BiaffineScorer(nn.Module):
 
         The bilinear term is computed per distinct head, not per token: each
         head's (width, labels) matrix is made once and serves all its
-        dependents, half the multiplications of a (labels, width) product per
-        token (most heads have two or more dependents), and measured 2x
-        faster. Chunks of tokens bound memory whatever the doc's length.
+        dependents (on EWT, a head has two on average), which took label
+        scoring from 0.56 s to 0.46 s on EWT dev. Chunks of tokens bound
+        memory whatever the doc's length.
         """
         width, n_labels = self.label_weight.shape[:2]
         # (dep, labels, head) -> (head, dep * labels)

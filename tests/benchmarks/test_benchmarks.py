@@ -126,3 +126,10 @@ def test_word2vec_benchmark_decompresses_a_gz_corpus(tmp_path):
     assert plain.read_text(encoding="utf8") == text
     unchanged = tmp_path / "plain.txt"
     assert plain_text(unchanged, tmp_path / "out") == unchanged
+
+
+def test_speed_ratio_is_the_median_of_the_rounds():
+    from spacy_lstm.benchmarks.parse_speed import speed_ratio
+
+    # rounds where the machine slowed down for both: 2x, 2x, then 1.5x
+    assert speed_ratio([1.0, 2.0, 4.0], [2.0, 4.0, 6.0]) == 2.0
