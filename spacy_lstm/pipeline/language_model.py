@@ -17,6 +17,7 @@ import numpy
 import srsly
 import torch
 from spacy import util
+from spacy.attrs import IS_SPACE
 from spacy.language import Language
 from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc, Token
@@ -249,10 +250,14 @@ class LanguageModel(KeepsVectorsKey, TrainablePipe):
         _reads)."""
         if self.cfg["level"] == "char":
             return list(doc.text)
-        attr = self.cfg["key"].lower() + "_"
+        # Arrays, not Token objects: making one per token was a third of the
+        # component's time in a pipeline.
+        strings = doc.vocab.strings
+        keys = doc.to_array(self.cfg["key"]).tolist()
+        spaces = doc.to_array(IS_SPACE).tolist()
         return [
-            EOS if token.is_space else getattr(token, attr)
-            for token, read in zip(doc, self._reads(doc))
+            EOS if space else strings[key]
+            for key, space, read in zip(keys, spaces, self._reads(doc))
             if read
         ]
 
@@ -260,7 +265,8 @@ class LanguageModel(KeepsVectorsKey, TrainablePipe):
         """Which tokens a word model reads: every word, and a whitespace token
         only if it breaks the line, as <eos> (the training streams end each
         line with <eos>). Other whitespace (a double space) is not a word."""
-        return [not t.is_space or "\n" in t.text for t in doc]
+        spaces = doc.to_array(IS_SPACE).tolist()
+        return [not space or "\n" in doc[i].text for i, space in enumerate(spaces)]
 
     def _unknown_tokens(self) -> List[str]:
         """<unk> and the <unk-SUFFIX> classes of unknown words."""
