@@ -65,3 +65,16 @@ def test_the_embedding_multiplies_in_torch():
     model = make_model(window=40, context=5)
     embed = model.get_ref("embed")
     assert any(type(node.ops) is TorchGemmOps for node in embed.walk())
+
+
+def test_torch_products_give_the_vectors_of_thinc_products():
+    from thinc.api import NumpyOps
+
+    model = make_model(window=40, context=5)
+    batch = docs([12, 3, 30])
+    model.initialize(X=batch)
+    torch_vectors = model.predict(batch)
+    for node in model.walk():
+        node.ops = NumpyOps()
+    for got, expected in zip(torch_vectors, model.predict(batch)):
+        numpy.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
