@@ -36,8 +36,8 @@ def int8_inference(nlp: Language, enable: bool = True) -> Language:
     quantization = getattr(getattr(torch, "ao", None), "quantization", None)
     if enable and not hasattr(quantization, "quantize_dynamic"):
         raise ValueError(
-            f"int8 inference needs torch's dynamic quantization "
-            f"(torch.ao.quantization.quantize_dynamic), which torch "
+            "int8 inference needs torch's dynamic quantization "
+            "(torch.ao.quantization.quantize_dynamic), which torch "
             f"{torch.__version__} does not have. Parse in float32: remove "
             "spacy-lstm.int8_inference.v1 from [nlp.after_pipeline_creation], "
             "or the --int8 option."
