@@ -389,8 +389,13 @@ class LMStreamCorpus:
         """The file's characters, or each line's words then <eos>."""
         tokens: List[str] = []
         opener = gzip.open if self.path.suffix == ".gz" else open
-        with opener(self.path, "rb") as file_:
-            raw = file_.read()
+        try:
+            with opener(self.path, "rb") as file_:
+                raw = file_.read()
+        except (EOFError, gzip.BadGzipFile) as err:
+            raise ValueError(
+                f"{self.path}: not a complete gzip file ({err})."
+            ) from None
         try:
             text = raw.decode("utf8")
         except UnicodeDecodeError as err:

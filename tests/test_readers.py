@@ -176,6 +176,10 @@ def test_lm_stream_reads_gzip(tmp_path):
     for level in ("word", "char"):
         expected = read(path=plain, streams=2, window=5, level=level).tokens()
         assert read(path=packed, streams=2, window=5, level=level).tokens() == expected
+    broken = tmp_path / "broken.txt.gz"
+    broken.write_bytes(packed.read_bytes()[:20])
+    with pytest.raises(ValueError, match="broken.txt.gz: not a complete gzip"):
+        read(path=broken, streams=2, window=5).tokens()
 
 
 def test_lm_stream_readers_of_one_file_share_its_tokens(tmp_path):
