@@ -4,6 +4,7 @@ import gzip
 import random
 import sys
 import weakref
+import zlib
 from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, List, Optional, Tuple
@@ -16,6 +17,13 @@ from spacy.util import ensure_path, registry
 from spacy.vocab import Vocab
 
 from .conllu import read_conllu
+
+# What gzip raises on a truncated or corrupt file, named by the readers
+GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
+
+
+def not_gzip_error(path: Path, err: Exception) -> ValueError:
+    return ValueError(f"{path}: not a complete gzip file ({err}).")
 
 
 @registry.readers("spacy-lstm.Corpus.v1")
@@ -257,6 +265,12 @@ class PlainTextCorpus:
                 "the command line, e.g. --paths.train corpus/text/sample.txt."
             )
         opener = gzip.open if self.path.suffix == ".gz" else open
+        try:
+            yield from self._read_lines(opener)
+        except GZIP_ERRORS as err:
+            raise not_gzip_error(self.path, err) from None
+
+    def _read_lines(self, opener: Callable) -> Iterator[str]:
         n_lines = 0
         with opener(self.path, "rb") as file_:
             for line_number, raw in enumerate(file_, start=1):
@@ -392,10 +406,8 @@ class LMStreamCorpus:
         try:
             with opener(self.path, "rb") as file_:
                 raw = file_.read()
-        except (EOFError, gzip.BadGzipFile) as err:
-            raise ValueError(
-                f"{self.path}: not a complete gzip file ({err})."
-            ) from None
+        except GZIP_ERRORS as err:
+            raise not_gzip_error(self.path, err) from None
         try:
             text = raw.decode("utf8")
         except UnicodeDecodeError as err:

@@ -116,6 +116,10 @@ def test_plain_text_reads_gzip_and_limit(tmp_path):
         ["one", "two"],
         ["three", "four"],
     ]
+    broken = tmp_path / "broken.txt.gz"
+    broken.write_bytes(path.read_bytes()[:20])
+    with pytest.raises(ValueError, match="broken.txt.gz: not a complete gzip"):
+        list(read_text(broken, pretokenized=True))
 
 
 def test_plain_text_cuts_huge_lines(tmp_path):
