@@ -11,6 +11,8 @@ from .rnn import CELLS
 from .serialize import deserializer_for, serialize_with_config
 
 State = Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]
+# Rows scored at a time outside training (see target_log_probs)
+SCORING_ROWS = 1024
 
 
 class RNNLanguageModel(nn.Module):
@@ -131,6 +133,19 @@ class RNNLanguageModel(nn.Module):
             hidden.reshape(-1, hidden.shape[-1]),
             targets.reshape(-1),
         )
+        if not torch.is_grad_enabled() and len(flat_targets) > SCORING_ROWS:
+            # The logits of a block of rows stay in the CPU's cache: blocks of
+            # 1,024 scored EWT dev in 0.79 s where 25,000 rows at once took 1.37
+            # (2x200 LM, adaptive softmax over 50,000 words).
+            return torch.cat(
+                [
+                    self.target_log_probs(
+                        flat_hidden[start : start + SCORING_ROWS],
+                        flat_targets[start : start + SCORING_ROWS],
+                    )
+                    for start in range(0, len(flat_targets), SCORING_ROWS)
+                ]
+            ).view(targets.shape)
         if self.adaptive is not None:
             chosen = self.adaptive(flat_hidden, flat_targets).output
         else:

@@ -82,3 +82,19 @@ def test_sampled_softmax_overfits_a_short_sequence():
     model.eval()
     hidden, _ = model(ids[:, :-1])
     assert math.exp(model.loss(hidden, ids[:, 1:]).item() / (ids.shape[1] - 1)) < 1.5
+
+
+@pytest.mark.parametrize("cutoffs", [None, [10, 20]])
+def test_scoring_in_blocks_of_rows_equals_one_pass(monkeypatch, cutoffs):
+    from spacy_lstm.torch_modules import language_model
+
+    torch.manual_seed(0)
+    model = RNNLanguageModel(30, width=16, cutoffs=cutoffs).eval()
+    ids = torch.randint(0, 30, (3, 11))
+    with torch.no_grad():
+        hidden, _ = model(ids[:, :-1])
+        whole = model.target_log_probs(hidden, ids[:, 1:])
+        monkeypatch.setattr(language_model, "SCORING_ROWS", 4)
+        blocks = model.target_log_probs(hidden, ids[:, 1:])
+    assert blocks.shape == (3, 10)
+    torch.testing.assert_close(blocks, whole)
