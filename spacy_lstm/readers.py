@@ -23,6 +23,7 @@ GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
 
 
 def not_gzip_error(path: Path, err: Exception) -> ValueError:
+    """The error for a .gz file that gzip could not read to its end."""
     return ValueError(f"{path}: not a complete gzip file ({err}).")
 
 
