@@ -5,7 +5,7 @@ import os
 import torch
 
 from . import loggers, models, pipeline, readers  # noqa: F401  (registers)
-from .int8 import int8_inference  # noqa: F401
+from .inference import int8_inference, set_precision  # noqa: F401
 
 __version__ = "0.1.0"
 

@@ -55,18 +55,12 @@ def create_corpus_reader(
         spaCy's tokens, the ones that do not align with the treebank's are lost.
     RETURNS (Callable[[Language], Iterable[Example]]): The corpus.
     """
-    if path is None:
-        raise ValueError(
-            "spacy-lstm.Corpus.v1 has no path. Set it in the config or on the "
-            "command line, e.g. --paths.train corpus/ud/train.conllu."
-        )
-    path = ensure_path(path)
-    if not path.exists():
-        raise ValueError(f"Corpus path does not exist: {path}")
+    # The path is checked when the corpus is read, as spaCy's readers do:
+    # `spacy debug config` resolves the readers from any folder.
     if n_sents < 1:
         raise ValueError(f"n_sents must be at least 1, got {n_sents}.")
     return ConlluCorpus(
-        path,
+        ensure_path(path),
         gold_preproc=gold_preproc,
         max_length=max_length,
         limit=limit,
@@ -88,6 +82,13 @@ class ConlluCorpus(Corpus):
         self._converted: Optional[DocBin] = None  # converted once, reused each epoch
 
     def __call__(self, nlp: Language) -> Iterator[Example]:
+        if self.path is None:
+            raise ValueError(
+                "spacy-lstm.Corpus.v1 has no path. Set it in the config or on the "
+                "command line, e.g. --paths.train corpus/ud/train.conllu."
+            )
+        if not self.path.exists():
+            raise ValueError(f"Corpus path does not exist: {self.path}")
         if self.path.is_dir() or self.path.suffix != ".conllu":
             yield from super().__call__(nlp)
             return
@@ -165,17 +166,14 @@ def create_plain_text_reader(
         need False.
     RETURNS (Callable[[Language], Iterable[Example]]): The corpus.
     """
-    # No path is an error only once the corpus is read: spacy train resolves
-    # every [corpora] entry, including a [corpora.pretrain] it does not use.
-    if path is not None:
-        path = ensure_path(path)
-        if not path.is_file():
-            raise ValueError(f"Text corpus is not a file: {path}")
+    # The path is checked when the corpus is read: spacy train resolves every
+    # [corpora] entry, including a [corpora.pretrain] it does not use, and
+    # `spacy debug config` resolves them from any folder.
     for name, value in (("doc_words", doc_words), ("max_words", max_words)):
         if value < 1:
             raise ValueError(f"{name} must be at least 1, got {value}.")
     return PlainTextCorpus(
-        path,
+        ensure_path(path) if path is not None else None,
         pretokenized=pretokenized,
         doc_words=doc_words,
         max_words=max_words,
@@ -265,6 +263,8 @@ class PlainTextCorpus:
                 "spacy-lstm.PlainText.v1 has no path. Set it in the config or on "
                 "the command line, e.g. --paths.train corpus/text/sample.txt."
             )
+        if not self.path.is_file():
+            raise ValueError(f"Text corpus is not a file: {self.path}")
         opener = gzip.open if self.path.suffix == ".gz" else open
         try:
             yield from self._read_lines(opener)
@@ -335,18 +335,14 @@ def create_lm_stream_reader(
         PTB format) or with the pipeline's tokenizer (False), which a model used
         on raw text in a pipeline needs, so that it sees the words it will meet.
     """
-    if path is None:
-        raise ValueError("spacy-lstm.LMStream.v1 has no path. Set --paths.train.")
-    path = ensure_path(path)
-    if not path.is_file():
-        raise ValueError(f"Text corpus is not a file: {path}")
+    # The path is checked when the corpus is read, as spaCy's readers do.
     if level not in ("word", "char"):
         raise ValueError(f"level must be 'word' or 'char', got {level!r}.")
     for name, value in (("streams", streams), ("window", window)):
         if value < 1:
             raise ValueError(f"{name} must be at least 1, got {value}.")
     return LMStreamCorpus(
-        path,
+        ensure_path(path) if path is not None else None,
         level=level,
         streams=streams,
         window=window,
@@ -361,7 +357,7 @@ class LMStreamCorpus:
 
     def __init__(
         self,
-        path: Path,
+        path: Optional[Path],
         *,
         level: str,
         streams: int,
@@ -383,6 +379,10 @@ class LMStreamCorpus:
         tokenizes = not self.pretokenized and self.level == "word"
         if tokenizes and nlp is None:
             raise ValueError("LMStream with pretokenized = false needs the nlp object.")
+        if self.path is None:
+            raise ValueError("spacy-lstm.LMStream.v1 has no path. Set --paths.train.")
+        if not self.path.is_file():
+            raise ValueError(f"Text corpus is not a file: {self.path}")
         if self._tokens is None:
             stat = self.path.stat()
             key = (

@@ -77,3 +77,16 @@ def test_spacy_debug_config_and_data(path, request, in_root):
     with pytest.raises(SystemExit) as exited:
         debug_data(path, config_overrides=overrides, silent=True)
     assert exited.value.code == 1
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_spacy_debug_config_from_another_folder(path, request, tmp_path, monkeypatch):
+    """The readers check their paths when they read, as spaCy's do, so a
+    shipped config resolves from any folder."""
+    overrides = vector_overrides(path, request)  # an absolute path, if any
+    monkeypatch.chdir(tmp_path)
+    debug_config(path, overrides=overrides)
+    config = load_config(path, overrides=overrides).interpolate()
+    for name, corpus in registry.resolve(config["corpora"]).items():
+        with pytest.raises(ValueError, match="not exist|not a file|no path"):
+            next(iter(corpus(spacy.blank("en"))))

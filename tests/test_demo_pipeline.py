@@ -129,7 +129,10 @@ def random_texts(n: int, seed: int = 0):
     return texts
 
 
-def test_random_unicode_through_two_processes(demo):
+def test_random_unicode_through_two_processes(demo, monkeypatch):
+    # In float32: in bfloat16 a worker's single thread can round differently
+    # from the parent's two and flip this tiny model's many near-ties.
+    monkeypatch.setenv("SPACY_LSTM_PRECISION", "float32")
     nlp = spacy.load(demo[0] / "pipeline")
     texts = random_texts(40)
     one = [annotations(doc) for doc in nlp.pipe(texts, batch_size=8)]

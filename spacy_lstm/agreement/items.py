@@ -108,10 +108,6 @@ def _item(
 ) -> AgreementItem:
     if not correct or not wrong or " " in correct or " " in wrong:
         raise ValueError(f"{where}: the correct and wrong forms must be single words.")
-    if correct == wrong:
-        raise ValueError(
-            f"{where}: the correct and wrong forms are the same: {correct!r}."
-        )
     if not group:
         raise ValueError(f"{where}: the group is empty.")
     return AgreementItem(prefix, correct, wrong, group, where)

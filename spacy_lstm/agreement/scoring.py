@@ -2,6 +2,7 @@
 gives the correct form a higher probability than the wrong one after the
 prefix (Linzen et al. 2016; Gulordava et al. 2018)."""
 
+import warnings
 from collections import defaultdict
 from typing import Callable, Dict, Iterable, List, Optional
 
@@ -18,12 +19,29 @@ def score_items(
 ) -> Dict:
     """Accuracy overall and per group. Items whose correct or wrong form is
     outside the model's vocabulary cannot be scored; they are counted as
-    `unscored` and left out of the accuracies. With pool_from = N, the groups
+    `unscored` and left out of the accuracies. Nor can items whose two forms
+    are the same word (4 of the 7,489 of Gulordava et al.'s English set):
+    they are counted as `same_forms`, left out, and named in a warning. With
+    pool_from = N, the groups
     that are whole numbers >= N are reported together as "N+" (attractor
     counts of 3 and more, say). wrap_batches wraps the batches (a progress
     bar)."""
     if not items:
         raise ValueError("No agreement items to score.")
+    same = [item for item in items if item.correct == item.wrong]
+    if same:
+        named = "; ".join(item.where for item in same[:10])
+        more = f" and {len(same) - 10} more" if len(same) > 10 else ""
+        warnings.warn(
+            f"{len(same)} agreement items have the same correct and wrong form "
+            f"and are not scored: {named}{more}.",
+            stacklevel=2,
+        )
+        items = [item for item in items if item.correct != item.wrong]
+        if not items:
+            raise ValueError(
+                "No agreement items to score: every item's forms are the same."
+            )
     right: Dict[str, int] = defaultdict(int)
     scored: Dict[str, int] = defaultdict(int)
     unscored = 0
@@ -44,9 +62,10 @@ def score_items(
             right[group] += correct > wrong
     total = sum(scored.values())
     return {
-        "items": len(items),
+        "items": len(items) + len(same),
         "scored": total,
         "unscored": unscored,
+        "same_forms": len(same),
         "accuracy": sum(right.values()) / total if total else None,
         "groups": {
             group: {"items": scored[group], "accuracy": right[group] / scored[group]}

@@ -11,7 +11,8 @@ of each (after a warm-up) and their ratio.
 
 With --pipeline and --valid, it also times a trained lstm_lm pipeline's
 `nlp.pipe` over the lines of a pretokenized text (one doc per line), in float32
-and with bfloat16_inference, with the perplexity of the surprisal each sets.
+and in bfloat16 (where the CPU computes it natively), with the perplexity of
+the surprisal each sets.
 """
 
 import argparse
@@ -29,6 +30,8 @@ from spacy.tokens import Doc
 from spacy.training.initialize import init_nlp
 from spacy.util import load_config, registry, resolve_dot_names
 
+from ..inference import set_precision
+from ..precision import has_native_bfloat16
 from ..shipped import config_path
 from ..torch_modules.language_model import RNNLanguageModel
 from .lm_plain_torch import batchify, read_tokens, train_window
@@ -86,14 +89,12 @@ def spacy_tokens_per_second(path: Path, args) -> float:
 
 
 def inference_tokens_per_second(
-    pipeline: str, path: Path, bfloat16: bool = False
+    pipeline: str, path: Path, precision: str = "float32"
 ) -> Tuple[float, Optional[float]]:
     """nlp.pipe's tokens/s over the lines of a text, one doc per line, and
     the perplexity of the surprisal it sets (each line on its own, so not the
     perplexity command's convention), to see what bfloat16 costs."""
-    nlp = spacy.load(pipeline)
-    if "lstm_lm" in nlp.pipe_names:
-        nlp.get_pipe("lstm_lm").cfg["bfloat16_inference"] = bfloat16
+    nlp = set_precision(spacy.load(pipeline), precision)
     lines = path.read_text(encoding="utf8").splitlines()
     docs = [Doc(nlp.vocab, words=line.split()) for line in lines if line.split()]
     list(nlp.pipe(docs[:64]))  # warm-up
@@ -135,12 +136,13 @@ def main() -> None:
         "width": args.width, "depth": args.depth, "threads": args.threads,
     }  # fmt: skip
     if args.pipeline and args.valid:
-        for precision, bfloat16 in (("", False), ("_bfloat16", True)):
+        result["native_bfloat16"] = has_native_bfloat16(torch.device("cpu"))
+        for suffix, precision in (("", "float32"), ("_bfloat16", "auto")):
             speed, perplexity = inference_tokens_per_second(
-                args.pipeline, args.valid, bfloat16
+                args.pipeline, args.valid, precision
             )
-            result[f"pipe_tokens_per_s{precision}"] = round(speed)
-            result[f"pipe_line_perplexity{precision}"] = perplexity
+            result[f"pipe_tokens_per_s{suffix}"] = round(speed)
+            result[f"pipe_line_perplexity{suffix}"] = perplexity
     print(json.dumps(result))
 
 

@@ -5,14 +5,20 @@
 
 Every sentence of the CoNLL-U file becomes one doc with its gold words, and
 sentence segmenters are disabled, as when parsing with gold sentences. The
-pipelines run over the same docs in turn, A B A B, and the best round of each
-is reported in words per second (single process, `nlp.pipe`), with its CoNLL
-2018 UAS and LAS, and its speed as a multiple of the last pipeline's (the
-anchor): the median over the rounds of the ratio within each round, which
-holds up better than the best rounds on a machine whose speed drifts. With
---int8, each pipeline with spacy-lstm torch layers also runs with
-int8_inference, and the share of tokens whose head, and head and
-label, agree with its float32 parse is reported.
+pipelines run over the same docs in turn, A B A B, after a warm-up pass; each
+round shuffles the sentences into a new order, the same for every pipeline, so
+that its batches are new, as on new text. The best round of each is reported
+in words per second (single process, `nlp.pipe`), with its CoNLL 2018 UAS and
+LAS, and its speed as a multiple of the last pipeline's (the anchor): the
+median over the rounds of the ratio within each round, which
+holds up better than the best rounds on a machine whose speed drifts.
+
+A pipeline with spacy-lstm torch layers runs in float32 and, where the CPU
+computes bfloat16 natively (AVX512-BF16 or AMX), in bfloat16 as well; with
+--int8 also with int8_inference. For each of these the share of tokens whose
+head, and head and label, agree with its float32 parse is reported, and the
+output names the CPU, its bfloat16 and int8 flags and the precision each
+pipeline ran in.
 
 With --train-config, it also times `nlp.update` on training batches of that
 config (words per second, dropout on, after a warm-up) for each config given.
@@ -27,6 +33,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Dict, List, Tuple
 
+import numpy
 import torch
 from spacy.language import Language
 from spacy.schemas import ConfigSchemaTraining
@@ -41,18 +48,29 @@ from ..cli.evaluate_parser import (
     load_for_gold_sentences,
     read_conllu,
 )
-from ..int8 import int8_inference, torch_shims
+from ..inference import int8_inference, precision_of, set_precision, torch_shims
+from . import describe_cpu
 
 
 def parse(
-    nlp: Language, sentences: List[Sentence], batch_size: int
+    nlp: Language, sentences: List[Sentence], batch_size: int, seed: int = 0
 ) -> Tuple[float, List[Doc]]:
-    """Seconds to parse the sentences, one doc each, with nlp.pipe, and the
-    parsed docs."""
-    docs = gold_sentence_docs(nlp, sentences)
+    """Seconds to parse the sentences, one doc each, with nlp.pipe, in the
+    order that the seed shuffles them into, and the parsed docs in the
+    sentences' order. Each round's own order makes new batches, as new text
+    does: torch's CPU kernels keep what they built for the batch shapes they
+    have seen, so parsing the same batches again flatters them (the encoder
+    in bfloat16 took 1.4 times as long on the first pass over EWT dev as on
+    the next)."""
+    order = numpy.random.default_rng(seed).permutation(len(sentences))
+    docs = gold_sentence_docs(nlp, [sentences[i] for i in order])
     start = time.perf_counter()
     docs = list(nlp.pipe(docs, batch_size=batch_size))
-    return time.perf_counter() - start, docs
+    seconds = time.perf_counter() - start
+    in_order: List[Doc] = [docs[0]] * len(docs)
+    for doc, i in zip(docs, order):
+        in_order[i] = doc
+    return seconds, in_order
 
 
 def agreement(docs: List[Doc], reference: List[Doc]) -> Dict[str, float]:
@@ -108,7 +126,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    result: Dict = {"threads": torch.get_num_threads()}
+    result: Dict = describe_cpu()
 
     if args.pipelines:
         sents = read_conllu(Path(args.conllu))
@@ -116,26 +134,35 @@ def main() -> None:
         result["sentences"], result["words"] = len(sents), words
         nlps = {}
         for path in args.pipelines:
-            nlps[path] = load_for_gold_sentences(path)
-            if args.int8 and torch_shims(nlps[path]):
+            nlp = load_for_gold_sentences(path)
+            if not torch_shims(nlp):  # no spacy-lstm layers: spaCy's CNN
+                nlps[path] = nlp
+                continue
+            nlps[f"{path} float32"] = set_precision(nlp, "float32")
+            if result["native_bfloat16"]:
+                nlp = load_for_gold_sentences(path)
+                nlps[f"{path} bfloat16"] = set_precision(nlp, "bfloat16")
+            if args.int8:
                 nlps[f"{path} int8"] = int8_inference(load_for_gold_sentences(path))
         for nlp in nlps.values():
-            parse(nlp, sents[:200], args.batch_size)  # warm up
+            parse(nlp, sents, args.batch_size, seed=args.rounds)  # warm up
         times: Dict[str, List[float]] = {name: [] for name in nlps}
         parses = {}
-        for _ in range(args.rounds):
+        for round_ in range(args.rounds):
             for name, nlp in nlps.items():
-                seconds, parses[name] = parse(nlp, sents, args.batch_size)
+                seconds, parses[name] = parse(nlp, sents, args.batch_size, round_)
                 times[name].append(seconds)
-        anchor = args.pipelines[-1]
+        anchor = list(nlps)[-1]
         for name in nlps:
             result[f"parse words/s {name}"] = round(words / min(times[name]))
             if name != anchor:
                 ratio = speed_ratio(times[name], times[anchor])
                 result[f"speed ratio {name} / {anchor}"] = ratio
             result[f"UAS / LAS {name}"] = conll2018_scores(sents, parses[name])
-            if name.endswith(" int8"):
-                float32 = parses[name[: -len(" int8")]]
+            result[f"precision {name}"] = precision_of(nlps[name])
+            path, _, variant = name.rpartition(" ")
+            if variant in ("bfloat16", "int8"):
+                float32 = parses[f"{path} float32"]
                 result[f"agreement {name}"] = agreement(parses[name], float32)
 
     overrides = {}

@@ -10,7 +10,10 @@ themselves. Every pipeline runs every setting in turn, A B A B, and the best
 round is reported (words = tokens the pipeline made; n_process > 1 includes
 starting the workers), with each pipeline's speed as a multiple of the last
 pipeline's (the anchor) in the same setting: the median of the per-round
-ratios. Prints one JSON line.
+ratios. A pipeline with spacy-lstm torch layers runs in float32 and, where the
+CPU computes bfloat16 natively, in bfloat16 as well, with the share of tokens
+whose head, and head and label, agree with its float32 parse. Prints one JSON
+line, with the CPU and its bfloat16 flags.
 """
 
 import argparse
@@ -23,7 +26,9 @@ import spacy
 import torch
 from spacy.language import Language
 
-from .parse_speed import speed_ratio
+from ..inference import set_precision, torch_shims
+from . import describe_cpu
+from .parse_speed import agreement, speed_ratio
 
 
 def raw_texts(conllu: Path, sents_per_doc: int) -> List[str]:
@@ -66,7 +71,16 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     texts = raw_texts(args.conllu, args.sents_per_doc)
-    nlps = {name: spacy.load(name) for name in args.pipelines}
+    cpu = describe_cpu()
+    nlps: Dict[str, Language] = {}
+    for path in args.pipelines:
+        nlp = spacy.load(path)
+        if not torch_shims(nlp):  # no spacy-lstm layers: spaCy's CNN
+            nlps[path] = nlp
+            continue
+        nlps[f"{path} float32"] = set_precision(nlp, "float32")
+        if cpu["native_bfloat16"]:
+            nlps[f"{path} bfloat16"] = set_precision(spacy.load(path), "bfloat16")
     for nlp in nlps.values():  # warm up
         list(nlp.pipe(texts[:20]))
     speeds: Dict[Tuple[str, int], List[float]] = {
@@ -77,11 +91,12 @@ def main() -> None:
             so_far.append(
                 words_per_second(nlps[name], texts, n_process, args.batch_size)
             )
-    anchor = args.pipelines[-1]
+    anchor = list(nlps)[-1]
+    first = next(iter(nlps.values()))
     result = {
+        **cpu,
         "docs": len(texts),
-        "words": sum(len(doc) for doc in nlps[args.pipelines[0]].tokenizer.pipe(texts)),
-        "torch_threads": args.threads,
+        "words": sum(len(doc) for doc in first.tokenizer.pipe(texts)),
         "words_per_second": {
             f"{name} n_process={n}": round(max(wps))
             for (name, n), wps in speeds.items()
@@ -95,6 +110,12 @@ def main() -> None:
         },
         "pipes": {name: nlp.pipe_names for name, nlp in nlps.items()},
     }
+    for name in nlps:
+        path, _, variant = name.rpartition(" ")
+        if variant == "bfloat16":
+            docs = list(nlps[name].pipe(texts, batch_size=args.batch_size))
+            float32 = nlps[f"{path} float32"].pipe(texts, batch_size=args.batch_size)
+            result[f"agreement {name}"] = agreement(docs, list(float32))
     print(json.dumps(result))
 
 

@@ -12,7 +12,7 @@ from spacy.tokens import Doc
 from spacy.training import Example
 
 from ..conllu import Sentence, read_conllu
-from ..int8 import int8_inference
+from ..inference import int8_inference, precision_of, set_precision
 from . import app
 from ._util import (
     json_output_option,
@@ -99,6 +99,11 @@ def evaluate_parser_cli(
         25, "--displacy-limit", "-dl", min=1, help="Parses to render as HTML"
     ),
     batch_size: int = typer.Option(64, min=1, help="Docs per batch for nlp.pipe"),
+    precision: str = typer.Option(
+        "auto",
+        "--precision",
+        help="auto (bfloat16 where the hardware has it), float32 or bfloat16",
+    ),
     int8: bool = typer.Option(
         False, "--int8", help="Parse with int8 encoders and scorers (CPU)"
     ),
@@ -110,11 +115,12 @@ def evaluate_parser_cli(
     spaCy's own parser.
     """
     use_device(gpu_id)
-    nlp = load_for_gold_sentences(pipeline)
+    nlp = set_precision(load_for_gold_sentences(pipeline), precision)
     if int8:
         int8_inference(nlp)
     sentences = read_conllu(gold)
     scores, docs = evaluate_parser(nlp, sentences, batch_size)
+    scores["precision"] = "int8" if int8 else precision_of(nlp)
     if predictions is not None:
         write_conllu(output_file(predictions), sentences, docs)
     if displacy_path is not None:

@@ -44,46 +44,58 @@ def decode_tree(scores: Floats2dNumpy) -> Ints1dNumpy:
 def chu_liu_edmonds(scores: Floats2dNumpy) -> Ints1dNumpy:
     """The maximum spanning arborescence rooted at node 0.
 
+    Each cycle of the greedy heads is contracted into one node until none is
+    left, then the contractions are undone in reverse order. A loop, not
+    recursion: with the single-root penalty a sentence can need about n / 2
+    nested contractions, past Python's recursion limit for n near 2,000.
+
     scores (Floats2dNumpy): (n, n) scores[dep, head], -inf where an arc is not
         allowed, including the diagonal and row 0.
     RETURNS (Ints1dNumpy): heads, with heads[0] == 0.
     """
-    heads = scores.argmax(axis=1)
-    heads[0] = 0
-    cycle = find_cycle(heads)
-    if cycle is None:
-        return heads
-    # Contract the cycle into one node and solve the smaller problem.
-    in_cycle = numpy.zeros(len(scores), dtype=bool)
-    in_cycle[cycle] = True
-    outside = numpy.flatnonzero(~in_cycle)  # starts with ROOT
-    inside = numpy.asarray(cycle)
-    m = len(outside)
-    # Arcs from a cycle node to an outside dependent: keep the best one.
-    leaving = scores[outside][:, inside]
-    best_leaving = leaving.argmax(axis=1)
-    # Arcs into the cycle replace the cycle arc of the node they enter.
-    into_cycle = scores[inside]
-    entering = (
-        into_cycle[:, outside]
-        - into_cycle[numpy.arange(len(inside)), heads[inside]][:, None]
-    )
-    best_entering = entering.argmax(axis=0)
-    contracted = numpy.empty((m + 1, m + 1))
-    contracted[:m, :m] = scores[outside][:, outside]
-    contracted[:m, m] = leaving[numpy.arange(m), best_leaving]
-    contracted[m, :m] = entering[best_entering, numpy.arange(m)]
-    contracted[m, m] = -numpy.inf
-    contracted[0] = -numpy.inf
-    sub_heads = chu_liu_edmonds(contracted)
-    # Expand: outside nodes take their arcs back, the cycle is broken where
-    # the chosen arc enters it.
-    sub = sub_heads[1:m]
-    heads[outside[1:]] = numpy.where(
-        sub == m, inside[best_leaving[1:]], outside[numpy.minimum(sub, m - 1)]
-    )
-    h = sub_heads[m]
-    heads[inside[best_entering[h]]] = outside[h]
+    contractions = []
+    while True:
+        heads = scores.argmax(axis=1)
+        heads[0] = 0
+        cycle = find_cycle(heads)
+        if cycle is None:
+            break
+        # Contract the cycle into one node, the last of the smaller problem.
+        in_cycle = numpy.zeros(len(scores), dtype=bool)
+        in_cycle[cycle] = True
+        outside = numpy.flatnonzero(~in_cycle)  # starts with ROOT
+        inside = numpy.asarray(cycle)
+        m = len(outside)
+        # Arcs from a cycle node to an outside dependent: keep the best one.
+        leaving = scores[outside][:, inside]
+        best_leaving = leaving.argmax(axis=1)
+        # Arcs into the cycle replace the cycle arc of the node they enter.
+        into_cycle = scores[inside]
+        entering = (
+            into_cycle[:, outside]
+            - into_cycle[numpy.arange(len(inside)), heads[inside]][:, None]
+        )
+        best_entering = entering.argmax(axis=0)
+        contracted = numpy.empty((m + 1, m + 1))
+        contracted[:m, :m] = scores[outside][:, outside]
+        contracted[:m, m] = leaving[numpy.arange(m), best_leaving]
+        contracted[m, :m] = entering[best_entering, numpy.arange(m)]
+        contracted[m, m] = -numpy.inf
+        contracted[0] = -numpy.inf
+        contractions.append((heads, outside, inside, best_leaving, best_entering))
+        scores = contracted
+    while contractions:
+        sub_heads = heads
+        heads, outside, inside, best_leaving, best_entering = contractions.pop()
+        m = len(outside)
+        # Outside nodes take their arcs back; the cycle is broken where the
+        # chosen arc enters it.
+        sub = sub_heads[1:m]
+        heads[outside[1:]] = numpy.where(
+            sub == m, inside[best_leaving[1:]], outside[numpy.minimum(sub, m - 1)]
+        )
+        h = sub_heads[m]
+        heads[inside[best_entering[h]]] = outside[h]
     return heads
 
 

@@ -5,7 +5,6 @@ it in the doc), in bits, and each doc with its perplexity, 2 ** (mean surprisal
 per token). The first token is predicted after <eos>, the sentence boundary.
 """
 
-import functools
 import math
 import numbers
 import warnings
@@ -27,6 +26,7 @@ from thinc.api import Config, Model, Optimizer
 
 from ..extensions import install_extension
 from ..models.language_model import set_vocab_size, torch_module
+from ..precision import autocast, check_precision, inference_dtype
 from ..readers import EOS, LMStreamCorpus
 from ..torch_modules.gates import MAIN_GATES, gate_activations
 from ..torch_modules.language_model import detach_state
@@ -63,7 +63,7 @@ DEFAULT_LM_MODEL = Config().from_str(default_model_config)["model"]
         "max_vocab": 50000,
         "min_freq": 1,
         "grad_clip": 0.25,
-        "bfloat16_inference": False,
+        "precision": "auto",
         "store_gates": False,
         "unknown_suffixes": [],
     },
@@ -79,9 +79,10 @@ def make_language_model(
     max_vocab: int,
     min_freq: int,
     grad_clip: float,
-    bfloat16_inference: bool,
+    precision: str,
     store_gates: bool,
     unknown_suffixes: List[str],
+    bfloat16_inference: Optional[bool] = None,
 ) -> "LanguageModel":
     """A language model over words or characters.
 
@@ -92,12 +93,12 @@ def make_language_model(
         characters (the rest are <unk>).
     min_freq (int): Leave out words seen fewer times in training.
     grad_clip (float): Clip the gradient's global norm to this (0: off).
-    bfloat16_inference (bool): Compute the surprisal that nlp() and nlp.pipe
-        set in bfloat16 (torch autocast) where the hardware has bfloat16
-        instructions (AVX512-BF16 or AMX CPUs, CUDA GPUs that support it):
-        about twice as fast there. Elsewhere it computes in float32, since
-        torch's CPU LSTM kernels then have no bfloat16 version. Training,
-        evaluation and the perplexity command stay in float32.
+    precision (str): What the surprisal that nlp() and nlp.pipe set is
+        computed in: "auto" (bfloat16, through torch's autocast, where the
+        hardware computes it natively: AVX512-BF16 or AMX CPUs, CUDA GPUs that
+        support it, about twice as fast there; float32 elsewhere), "float32"
+        or "bfloat16". Training, evaluation and the perplexity command stay
+        in float32. See spacy_lstm.set_precision.
     store_gates (bool): Also store each token's mean gate activations per
         layer in doc._.lm_gates (read through token._.gates): an LSTM's forget,
         input and output gates, a GRU's update and reset gates. Off by
@@ -107,10 +108,14 @@ def make_language_model(
         vocabulary becomes <unk-SUFFIX> for the longest of these suffixes it
         ends with, else <unk>: with ["s"], an unseen "pipefitters" still tells
         the model that a plural noun may have come.
+    bfloat16_inference (Optional[bool]): The setting precision replaced,
+        read from pipelines saved before it: true means "auto".
     """
+    if bfloat16_inference:
+        precision = "auto"
     return LanguageModel(
         nlp.vocab, model, name, level=level, key=key, max_vocab=max_vocab,
-        min_freq=min_freq, grad_clip=grad_clip, bfloat16_inference=bfloat16_inference,
+        min_freq=min_freq, grad_clip=grad_clip, precision=precision,
         store_gates=store_gates, unknown_suffixes=unknown_suffixes,
     )  # fmt: skip
 
@@ -150,18 +155,6 @@ def _check_count(name: str, value: int, minimum: int = 1) -> None:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
 
 
-@functools.lru_cache(maxsize=None)
-def has_native_bfloat16(device: torch.device) -> bool:
-    """Whether the device computes in bfloat16 in hardware. On a CPU without
-    it (AVX2 only, say), oneDNN has no bfloat16 LSTM and the forward pass
-    fails."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    if device.type == "cpu":
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    return False
-
-
 def install_extensions() -> None:
     """Install the Doc and Token extensions lstm_lm sets."""
     install_extension(Doc, "lm_surprisal", "lstm_lm", default=None)
@@ -190,7 +183,7 @@ class LanguageModel(KeepsVectorsKey, TrainablePipe):
         max_vocab: int = 50000,
         min_freq: int = 1,
         grad_clip: float = 0.25,
-        bfloat16_inference: bool = False,
+        precision: str = "auto",
         store_gates: bool = False,
         unknown_suffixes: Sequence[str] = (),
     ) -> None:
@@ -227,7 +220,8 @@ class LanguageModel(KeepsVectorsKey, TrainablePipe):
         self.cfg = {
             "level": level, "key": key, "max_vocab": max_vocab,
             "min_freq": min_freq, "grad_clip": grad_clip, "tokens": [],
-            "bfloat16_inference": bfloat16_inference, "store_gates": store_gates,
+            "precision": check_precision(precision, "lstm_lm precision"),
+            "store_gates": store_gates,
             "unknown_suffixes": unknown_suffixes,
         }  # fmt: skip
         self._index: Dict[str, int] = {}
@@ -425,10 +419,12 @@ class LanguageModel(KeepsVectorsKey, TrainablePipe):
             raise ValueError("lstm_lm is not initialized: run nlp.initialize() first.")
         units = [self._units(doc) for doc in docs]
         ids = [self._ids(doc_units) for doc_units in units]
-        bfloat16 = self.cfg["bfloat16_inference"] and has_native_bfloat16(
-            next(torch_module(self.model).parameters()).device
-        )
-        bits = self._batch_surprisal(ids, bfloat16=bfloat16)
+        # Saved before the precision setting: bfloat16_inference (true: auto)
+        precision = self.cfg.get("precision")
+        if precision is None:
+            precision = "auto" if self.cfg.get("bfloat16_inference") else "float32"
+        device = next(torch_module(self.model).parameters()).device
+        bits = self._batch_surprisal(ids, dtype=inference_dtype(precision, device))
         return [self._token_bits(doc, b) for doc, b in zip(docs, bits)]
 
     def set_annotations(self, docs: Iterable[Doc], surprisals) -> None:
@@ -471,14 +467,14 @@ class LanguageModel(KeepsVectorsKey, TrainablePipe):
         self,
         sequences: List[List[int]],
         batch_size: int = 32,
-        bfloat16: bool = False,
+        dtype: torch.dtype = torch.float32,
         wrap_steps: Callable[[Iterable, int], Iterable] = lambda steps, n: steps,
     ) -> List[numpy.ndarray]:
         """Bits for each id of each sequence, given <eos> before its first and
         the state carried across it; the sequences run side by side in batches
         of similar length. The padding goes at the end, where a left-to-right
-        model cannot see it from the real tokens. With bfloat16, the matrix
-        products run in bfloat16 (the softmax itself stays in float32).
+        model cannot see it from the real tokens. With dtype bfloat16, the
+        matrix products run in bfloat16 (the softmax itself in float32).
         wrap_steps wraps each batch's chunks of steps (a progress bar)."""
         module = torch_module(self.model)
         device = next(module.parameters()).device
@@ -503,11 +499,8 @@ class LanguageModel(KeepsVectorsKey, TrainablePipe):
             # bounded memory for long docs: chunks of steps, the state carried
             step = max(1, 4096 // len(group))
             state = None
-            precision = torch.autocast(
-                device.type, dtype=torch.bfloat16, enabled=bfloat16
-            )
             starts = range(0, width, step)
-            with torch.no_grad(), precision:
+            with torch.no_grad(), autocast(dtype, device):
                 for start in wrap_steps(starts, len(starts)):
                     span = slice(start, start + step)
                     hidden, state = module(context[:, span], state)

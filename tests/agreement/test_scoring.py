@@ -6,7 +6,7 @@ import spacy
 from spacy.tokens import Doc
 from spacy.training import Example
 
-from spacy_lstm.agreement import AgreementItem, score_items
+from spacy_lstm.agreement import AgreementItem, read_linzen, score_items
 from spacy_lstm.pipeline.language_model import LOG2
 
 TEXT = ("the key is here\nthe keys are here\nthe key to the doors is here\n") * 20
@@ -81,3 +81,20 @@ def test_score_items_needs_items_and_a_word_model(lm):
     char_lm = nlp.add_pipe("lstm_lm", config={"level": "char"})
     with pytest.raises(ValueError, match="word-level model"):
         char_lm.candidate_log_probs([["a"]], [["b", "c"]])
+
+
+def test_items_whose_forms_are_the_same_are_counted_apart(lm, tmp_path):
+    """As in Gulordava et al.'s set, read with read_linzen: 4 of its 7,489
+    items cannot be scored, and the rest are."""
+    sentences = tmp_path / "sents.txt"
+    gold = tmp_path / "gold.txt"
+    sentences.write_text("the key is here\nthe keys are here\n", encoding="utf8")
+    gold.write_text("2\tis\tare\t0\n2\tare\tare\t0\n", encoding="utf8")
+    items = read_linzen(sentences, gold)
+    with pytest.warns(UserWarning, match=r"1 agreement items .*gold.txt, line 2\."):
+        result = score_items(lm, items)
+    assert result["items"] == 2 and result["same_forms"] == 1
+    assert result["scored"] == 1 and result["groups"]["0"]["items"] == 1
+    with pytest.warns(UserWarning):
+        with pytest.raises(ValueError, match="No agreement items"):
+            score_items(lm, items[1:])

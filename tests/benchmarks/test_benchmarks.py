@@ -94,7 +94,7 @@ def test_lm_inference_speed_runs(tmp_path):
     spacy.blank("en").to_disk(tmp_path / "blank")
     (tmp_path / "valid.txt").write_text("the cat sat\n\nthe dog\n", encoding="utf8")
     speed, perplexity = inference_tokens_per_second(
-        str(tmp_path / "blank"), tmp_path / "valid.txt", bfloat16=True
+        str(tmp_path / "blank"), tmp_path / "valid.txt", precision="auto"
     )
     assert speed > 0 and perplexity is None  # no lstm_lm, no surprisal
 

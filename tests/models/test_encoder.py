@@ -5,11 +5,18 @@ from spacy.util import registry
 from thinc.api import Model
 
 from spacy_lstm.models.encoder import build_bilstm_encoder, padding_plan
+from spacy_lstm.precision import has_native_bfloat16
 from spacy_lstm.torch_modules.rnn import BiRNN
-from spacy_lstm.util import cheapest_groups
+from spacy_lstm.util import bucket, cheapest_groups
 
 WIDTH = 8
 CELLS = ["lstm", "gru", "rnn"]
+
+
+@pytest.fixture(autouse=True)
+def float32(monkeypatch):
+    """These tests compare the encoder with torch's float32 layers."""
+    monkeypatch.setenv("SPACY_LSTM_PRECISION", "float32")
 
 
 def random_docs(lengths, width=WIDTH, seed=0):
@@ -54,8 +61,9 @@ def torch_bidirectional_copy(module: BiRNN) -> torch.nn.RNNBase:
     "lengths",
     [[1], [3, 0, 5], [4, 4, 4], [2, 7, 1, 0, 7], [10, 1, 1, 1], [300, 2, 2, 2, 2]],
 )
-def test_padding_plan(lengths):
-    groups, forward_rows, backward_rows = padding_plan(lengths)
+@pytest.mark.parametrize("buckets", [False, True])
+def test_padding_plan(lengths, buckets):
+    groups, forward_rows, backward_rows = padding_plan(lengths, buckets=buckets)
     n_tokens = sum(lengths)
     starts = numpy.cumsum(lengths) - numpy.asarray(lengths)
     seen = []
@@ -63,10 +71,15 @@ def test_padding_plan(lengths):
     for steps, size, forward_index, backward_index in groups:
         grid = forward_index.reshape(steps, size)
         back = backward_index.reshape(steps, size)
+        if buckets:
+            assert steps == bucket(steps) and size == bucket(size)
         for b in range(size):
             tokens = grid[:, b][grid[:, b] < n_tokens]
             n = len(tokens)
-            assert n and (grid[n:, b] == n_tokens).all()  # padding only at the end
+            assert (grid[n:, b] == n_tokens).all()  # padding only at the end
+            if not n:  # a padding sequence, to make the size a bucket's
+                assert buckets and (back[:, b] == n_tokens).all()
+                continue
             doc = next(i for i, s in enumerate(starts) if s == tokens[0] and lengths[i])
             assert lengths[doc] == n and list(tokens) == list(
                 range(tokens[0], tokens[0] + n)
@@ -80,6 +93,8 @@ def test_padding_plan(lengths):
     assert sorted(seen) == [i for i, n in enumerate(lengths) if n]
     if lengths == [4, 4, 4]:
         assert len(groups) == 1
+    if not buckets:
+        assert sum(s * b for s, b, _, _ in groups) >= sum(lengths)
     # One long doc does not pad 200 short ones to its length.
     lengths = [5000] + [5] * 200
     groups = padding_plan(lengths)[0]
@@ -182,6 +197,29 @@ def test_no_padding_leak(cell):
     alone = model.predict([short])[0]
     batched = model.predict([long1, short, long2])[1]
     numpy.testing.assert_allclose(alone, batched, atol=1e-5)
+
+
+@pytest.mark.skipif(
+    not has_native_bfloat16(torch.device("cpu")),
+    reason="this CPU does not compute bfloat16 natively (no AVX512-BF16 or AMX)",
+)
+def test_no_padding_leak_in_bfloat16(monkeypatch):
+    monkeypatch.setenv("SPACY_LSTM_PRECISION", "bfloat16")
+    model = build_bilstm_encoder(WIDTH, depth=2, dropout=0.0).initialize()
+    short, long1, long2 = random_docs([3, 20, 11])
+    alone = model.predict([short])[0]
+    batched = model.predict([long1, short, long2])[1]
+    assert alone.dtype == "float32"
+    numpy.testing.assert_allclose(alone, batched, atol=1e-2)
+    monkeypatch.setenv("SPACY_LSTM_PRECISION", "float32")
+    numpy.testing.assert_allclose(alone, model.predict([short])[0], atol=0.05)
+
+
+def test_bucket():
+    sizes = [bucket(n) for n in range(1, 1025)]
+    assert sizes[:9] == [1, 2, 3, 4, 5, 6, 7, 8, 10]
+    assert all(n <= b < 1.25 * n for n, b in enumerate(sizes, 1))
+    assert len(set(sizes)) == 36 and bucket(1024) == 1024
 
 
 def test_builtin_encoder_leaks_padding():

@@ -5,6 +5,7 @@ import torch
 from thinc.api import SGD, Adam, PyTorchWrapper_v3
 
 from spacy_lstm.models.torch_wrapper import TorchWrapper
+from spacy_lstm.precision import has_native_bfloat16
 
 
 def live_tensors() -> int:
@@ -56,14 +57,15 @@ def test_int8_inference_follows_every_weight_change():
     module = torch.nn.Sequential(torch.nn.Linear(16, 16), torch.nn.Tanh())
     model = TorchWrapper(module)
     shim = model.shims[0]
+    shim.precision = "float32"
     X = torch.randn(8, 16).numpy()
     float32 = model.predict(X)
     shim.int8_inference = True
     int8 = model.predict(X)
-    quantized = shim._int8_module()
+    quantized = shim._copy("int8")
     assert isinstance(quantized[0], torch.ao.nn.quantized.dynamic.Linear)
     assert not (int8 == float32).all() and abs(int8 - float32).max() < 0.05
-    assert shim._int8_module() is quantized  # kept while the weights stay
+    assert shim._copy("int8") is quantized  # kept while the weights stay
     optimizer = Adam(0.1, use_averages=True)
     for _ in range(3):
         module(torch.ones(1, 16)).sum().backward()
@@ -84,10 +86,31 @@ def test_int8_inference_follows_every_weight_change():
 def test_int8_inference_without_torch_quantization_says_so(monkeypatch):
     import spacy
 
-    from spacy_lstm import int8
+    from spacy_lstm import inference
 
     monkeypatch.delattr(torch.ao.quantization, "quantize_dynamic")
     nlp = spacy.blank("en")
     with pytest.raises(ValueError, match="int8_inference.v1"):
-        int8.int8_inference(nlp)
-    assert int8.int8_inference(nlp, enable=False) is nlp
+        inference.int8_inference(nlp)
+    assert inference.int8_inference(nlp, enable=False) is nlp
+
+
+@pytest.mark.skipif(
+    not has_native_bfloat16(torch.device("cpu")),
+    reason="this CPU does not compute bfloat16 natively (no AVX512-BF16 or AMX)",
+)
+def test_bfloat16_inference_returns_float32_arrays():
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(16, 16), torch.nn.Tanh())
+    model = TorchWrapper(module)
+    shim = model.shims[0]
+    X = torch.randn(8, 16).numpy()
+    shim.precision = "float32"
+    float32 = model.predict(X)
+    shim.precision = "bfloat16"
+    bfloat16 = model.predict(X)
+    assert bfloat16.dtype == float32.dtype == "float32"
+    assert not (bfloat16 == float32).all() and abs(bfloat16 - float32).max() < 0.05
+    Y, backprop = model(X, is_train=True)  # training stays in float32
+    shim.precision = "float32"
+    assert (Y == model.predict(X)).all()

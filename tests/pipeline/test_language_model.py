@@ -10,7 +10,7 @@ from spacy.training import Example
 from spacy.util import load_config, registry
 
 from spacy_lstm.models.language_model import torch_module
-from spacy_lstm.pipeline.language_model import has_native_bfloat16
+from spacy_lstm.precision import has_native_bfloat16
 
 CONFIGS = Path(__file__).parent.parent.parent / "configs"
 TEXT = "the cat sat on the mat\nthe dog ate the bone\n" * 30
@@ -230,14 +230,16 @@ def test_batched_surprisal_matches_one_doc_at_a_time(level, tmp_path):
         numpy.testing.assert_allclose(bits, lm.predict([doc])[0], rtol=1e-5, atol=1e-5)
 
 
-def test_bfloat16_inference_is_close_to_float32(tmp_path):
+def test_auto_precision_is_close_to_float32(tmp_path, monkeypatch):
+    monkeypatch.delenv("SPACY_LSTM_PRECISION", raising=False)
     nlp = make_nlp()
     nlp = train(nlp, stream(nlp, tmp_path), epochs=5)
     lm = nlp.get_pipe("lstm_lm")
+    assert lm.cfg["precision"] == "auto"
     docs = [Doc(nlp.vocab, words=t.split()) for t in ["the cat sat", "the dog ate it"]]
-    exact = lm.predict(docs)
-    lm.cfg["bfloat16_inference"] = True
-    for bits, reference in zip(lm.predict(docs), exact):
+    auto = lm.predict(docs)
+    lm.cfg["precision"] = "float32"
+    for bits, reference in zip(auto, lm.predict(docs)):
         assert bits.dtype == reference.dtype
         if has_native_bfloat16(torch.device("cpu")):
             numpy.testing.assert_allclose(bits, reference, rtol=0.05, atol=0.1)
@@ -245,12 +247,21 @@ def test_bfloat16_inference_is_close_to_float32(tmp_path):
             numpy.testing.assert_array_equal(bits, reference)
     # the training-time evaluation stays exact
     scores = lm.score(stream(nlp, tmp_path))
-    lm.cfg["bfloat16_inference"] = False
+    lm.cfg["precision"] = "auto"
     assert lm.score(stream(nlp, tmp_path)) == scores
 
 
+def test_bfloat16_inference_of_saved_pipelines_still_loads(tmp_path):
+    nlp = spacy.blank("en")
+    old = nlp.add_pipe("lstm_lm", config={"bfloat16_inference": True})
+    assert old.cfg["precision"] == "auto"
+    with pytest.raises(ValueError, match="precision must be one of"):
+        spacy.blank("en").add_pipe("lstm_lm", config={"precision": "fp16"})
+
+
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
-def test_gates_are_read_from_the_trained_model(cell, tmp_path):
+def test_gates_are_read_from_the_trained_model(cell, tmp_path, monkeypatch):
+    monkeypatch.setenv("SPACY_LSTM_PRECISION", "float32")  # as the gates are
     nlp = make_nlp(cell=cell, depth=2)
     nlp = train(nlp, stream(nlp, tmp_path), epochs=3)
     lm = nlp.get_pipe("lstm_lm")

@@ -3,11 +3,18 @@ from pathlib import Path
 import numpy
 import pytest
 import spacy
+import torch
 from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.util import fix_random_seed, make_tempdir, registry
 
-from spacy_lstm.int8 import int8_inference, torch_shims
+from spacy_lstm import precision
+from spacy_lstm.inference import (
+    int8_inference,
+    precision_of,
+    set_precision,
+    torch_shims,
+)
 from spacy_lstm.parsing import is_tree
 
 CORPUS = Path(__file__).parent.parent.parent / "corpus" / "ud"
@@ -192,7 +199,7 @@ def test_int8_inference_gives_nearly_the_float32_trees(trained):
     shims = torch_shims(loaded)
     assert shims and all(shim.int8_inference for shim in shims)
     docs = list(loaded.pipe(texts))
-    assert all(shim._int8 is not None for shim in shims)  # the int8 copies ran
+    assert all("int8" in shim._copies for shim in shims)  # the int8 copies ran
     # Activations quantized per batch can flip a near-tie (on EWT dev 0.2% of
     # heads, docs/benchmarks.md), so the trees agree on nearly every token.
     int8 = [[(t.head.i, t.dep_) for t in doc] for doc in docs]
@@ -327,3 +334,54 @@ def test_works_as_listener_of_a_shared_tok2vec():
         first = first or losses["lstm_parser"]
     assert losses["lstm_parser"] < first / 2
     assert nlp.evaluate(examples)["dep_uas"] > 0.5
+
+
+def test_float32_precision_gives_the_unchanged_parse(trained, monkeypatch):
+    """Forced float32 runs no autocast: the parse of a CPU without bfloat16."""
+    nlp, examples = trained
+    texts = [eg.reference.text for eg in examples]
+    monkeypatch.setattr(precision, "has_native_bfloat16", lambda device: False)
+    monkeypatch.delenv(precision.ENV_VAR, raising=False)
+    without_bfloat16 = annotations(nlp.pipe(texts))
+    try:
+        set_precision(nlp, "float32")
+        monkeypatch.undo()
+        assert annotations(nlp.pipe(texts)) == without_bfloat16
+    finally:
+        set_precision(nlp, "auto")
+
+
+@pytest.mark.skipif(
+    not precision.has_native_bfloat16(torch.device("cpu")),
+    reason="this CPU does not compute bfloat16 natively (no AVX512-BF16 or AMX)",
+)
+def test_bfloat16_gives_nearly_the_float32_trees(trained):
+    nlp, examples = trained
+    texts = [eg.reference.text for eg in examples] + [
+        "I saw a girl with a telescope.",
+        "Maria works as a cook. She always had a passion for cooking.",
+    ]
+    try:
+        float32 = list(set_precision(nlp, "float32").pipe(texts))
+        bfloat16 = list(set_precision(nlp, "bfloat16").pipe(texts))
+        assert precision_of(nlp) == "bfloat16"
+    finally:
+        set_precision(nlp, "auto")
+    pairs = [
+        (a.head.i, b.head.i) for x, y in zip(bfloat16, float32) for a, b in zip(x, y)
+    ]
+    assert sum(a == b for a, b in pairs) / len(pairs) >= 0.995
+    for doc in bfloat16:
+        assert all(is_tree(heads) for heads in trees(doc))
+
+
+def test_long_sentence_at_a_large_max_length():
+    """An untrained parser scores every arc alike, so every token takes ROOT
+    greedily and the single-root tree needs about n / 2 contractions: more
+    nested calls than Python allows, before the decoder was a loop."""
+    nlp = make_nlp(max_length=4096)
+    nlp.initialize(lambda: corpus_examples(nlp))
+    words = "I saw a girl with a telescope .".split() * 300
+    doc = nlp(Doc(nlp.vocab, words=words))
+    assert len(list(doc.sents)) == 1
+    assert all(is_tree(heads) for heads in trees(doc))

@@ -1,0 +1,93 @@
+"""The precision spacy-lstm's torch layers compute in at inference.
+
+"auto" (the default) means bfloat16 where the device computes it natively
+(a CPU with AVX512-BF16 or AMX, a CUDA device with bfloat16) and float32
+elsewhere; "float32" and "bfloat16" ask for one. The environment variable
+SPACY_LSTM_PRECISION, when set, decides what "auto" means, so that a
+benchmark or an evaluation can force float32 on any pipeline without
+changing it. Training always computes in float32.
+"""
+
+import contextlib
+import functools
+import os
+import warnings
+from typing import ContextManager
+
+import torch
+
+PRECISIONS = ("auto", "float32", "bfloat16")
+ENV_VAR = "SPACY_LSTM_PRECISION"
+
+
+def check_precision(precision: str, name: str = "precision") -> str:
+    """precision (str): A precision setting.
+    name (str): What to call it in the error.
+    RETURNS (str): The setting, if it is one of PRECISIONS.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(
+            f"{name} must be one of {', '.join(PRECISIONS)}, got {precision!r}."
+        )
+    return precision
+
+
+@functools.lru_cache(maxsize=None)
+def has_native_bfloat16(device: torch.device) -> bool:
+    """Whether the device computes in bfloat16 in hardware. On a CPU without
+    it (AVX2 only, say) oneDNN has no bfloat16 LSTM and emulating it is
+    slower than float32.
+
+    device (torch.device): The device.
+    RETURNS (bool): True for a CPU with AVX512-BF16 or AMX, or a CUDA device
+        with bfloat16.
+    """
+    if device.type == "cuda":
+        return bool(torch.cuda.is_bf16_supported())
+    if device.type == "cpu":
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return False
+
+
+def inference_dtype(precision: str, device: torch.device) -> torch.dtype:
+    """What a precision setting computes in on a device.
+
+    precision (str): "auto", "float32" or "bfloat16". "auto" reads
+        SPACY_LSTM_PRECISION first when it is set.
+    device (torch.device): The device the layers run on.
+    RETURNS (torch.dtype): torch.bfloat16 or torch.float32. "bfloat16" on a
+        device without native bfloat16 warns and gives float32.
+    """
+    check_precision(precision)
+    if precision == "auto":
+        precision = check_precision(os.environ.get(ENV_VAR) or "auto", ENV_VAR)
+    if precision == "float32":
+        return torch.float32
+    if has_native_bfloat16(torch.device(device)):
+        return torch.bfloat16
+    if precision == "bfloat16":
+        _warn_no_bfloat16(str(device))
+    return torch.float32
+
+
+@functools.lru_cache(maxsize=None)
+def _warn_no_bfloat16(device: str) -> None:
+    warnings.warn(
+        f"precision 'bfloat16' asked for on {device}, which does not compute in "
+        "bfloat16 natively: computing in float32 instead.",
+        stacklevel=3,
+    )
+
+
+def autocast(dtype: torch.dtype, device: torch.device) -> ContextManager:
+    """A context in which torch's autocast runs matrix products and
+    recurrent layers in bfloat16 when dtype is torch.bfloat16, and which does
+    nothing otherwise.
+
+    dtype (torch.dtype): What inference_dtype gave.
+    device (torch.device): The device the layers run on.
+    RETURNS (ContextManager): The context.
+    """
+    if dtype != torch.bfloat16:
+        return contextlib.nullcontext()
+    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16)
