@@ -4,7 +4,7 @@ import os
 
 import torch
 
-from . import loggers, models, pipeline, readers  # noqa: F401  (registers)
+from . import jsonl, loggers, models, pipeline, readers  # noqa: F401  (registers)
 from .inference import int8_inference, set_precision  # noqa: F401
 
 __version__ = "0.1.0"

@@ -48,6 +48,7 @@ BUILD_ARGS = {
     "spacy-lstm.init_from_bilm.v1": lambda: {},
     "spacy-lstm.int8_inference.v1": lambda: {},
     "spacy-lstm.precision.v1": lambda: {"precision": "float32"},
+    "spacy-lstm.JsonlCorpus.v1": lambda: {"path": "corpus/ner/train.jsonl"},
     "spacy-lstm.word2vec_scorer.v1": lambda: {
         "similarity": "corpus/text/similarity.tsv"
     },

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import spacy
 from spacy.cli.train import train
+from spacy.util import make_tempdir
 
 ROOT = Path(__file__).parent.parent
 
@@ -72,3 +73,41 @@ def test_spacy_train_language_model(config, sampled, tmp_path, capsys):
     last_row = [line.split() for line in table if line.split()[1:2] == ["20"]]
     column = header.index("LM_PPL") + len(last_row[-1]) - len(header)
     assert float(last_row[-1][column]) == pytest.approx(perplexity, abs=0.01)
+
+
+def test_spacy_ner_on_the_bilstm_encoder_trains_and_reloads(tmp_path):
+    overrides = {"training.max_steps": 150, "training.eval_frequency": 50}
+    train(ROOT / "configs" / "ner.cfg", tmp_path, overrides=overrides)
+    nlp = spacy.load(tmp_path / "model-best")
+    assert nlp.pipe_names == ["tok2vec", "ner"]
+    encoders = [
+        n for n in nlp.get_pipe("tok2vec").model.walk() if n.name == "bilstm_encoder"
+    ]
+    assert len(encoders) == 1
+    assert nlp.meta["performance"]["ents_f"] >= 0.5  # 6 dev sentences, 12 entities
+    doc = nlp("Maria works as a cook in London.")  # a training sentence
+    assert [(e.text, e.label_) for e in doc.ents] == [
+        ("Maria", "PERSON"),
+        ("London", "GPE"),
+    ]
+    with make_tempdir() as tmp:
+        nlp.to_disk(tmp)
+        again = spacy.load(tmp)("Maria works as a cook in London.")
+        assert [(e.text, e.label_) for e in again.ents] == [
+            (e.text, e.label_) for e in doc.ents
+        ]
+
+
+def test_spacy_textcat_on_the_bilstm_encoder_trains_and_reloads(tmp_path):
+    overrides = {"training.max_steps": 100, "training.eval_frequency": 50}
+    train(ROOT / "configs" / "textcat.cfg", tmp_path, overrides=overrides)
+    nlp = spacy.load(tmp_path / "model-best")
+    assert nlp.pipe_names == ["tok2vec", "textcat"]
+    assert nlp.meta["performance"]["cats_score"] >= 0.8  # 6 dev texts
+    cats = nlp("The telescope shows the rings of Saturn at night.").cats
+    assert cats["SCIENCE"] > cats["FOOD"]
+    with make_tempdir() as tmp:
+        nlp.to_disk(tmp)
+        again = spacy.load(tmp)("Add the flour, then stir the eggs into the milk.").cats
+        assert again == nlp("Add the flour, then stir the eggs into the milk.").cats
+        assert again["FOOD"] > again["SCIENCE"]
