@@ -48,3 +48,38 @@ def test_no_history_or_outside_paths(document):
 
 def test_readme_stays_a_short_guide():
     assert len((ROOT / "README.md").read_text(encoding="utf8").splitlines()) <= 300
+
+
+def blocks(language: str):
+    for document in (ROOT / "README.md", ROOT / "docs" / "reference.md"):
+        text = document.read_text(encoding="utf8")
+        for block in re.findall(rf"```{language}\n(.*?)```", text, flags=re.S):
+            yield document.name, block
+
+
+def leaves(tree: dict):
+    for value in tree.values():
+        yield from leaves(value) if isinstance(value, dict) else [value]
+
+
+@pytest.mark.parametrize("name,block", list(blocks("ini")))
+def test_config_snippets_parse_as_spacy_reads_them(name, block):
+    from thinc.api import Config
+
+    # a snippet's sections need their parents to parse, as in a whole config
+    parents = set()
+    for section in re.findall(r"^\[([^\]]+)\]", block, re.M):
+        parts = section.split(".")
+        parents.update(".".join(parts[:i]) for i in range(1, len(parts)))
+    header = "".join(f"[{parent}]\n" for parent in sorted(parents, key=len))
+    config = Config().from_str(header + block, interpolate=False)
+    # spaCy's parser keeps a comment after a value as part of the value
+    assert not [v for v in leaves(config) if "#" in str(v)], name
+
+
+@pytest.mark.parametrize("name,block", list(blocks("json")))
+def test_json_snippets_are_json_lines(name, block):
+    import json
+
+    for line in block.strip().splitlines():
+        json.loads(line)
