@@ -68,9 +68,11 @@ def test_config_snippets_parse_as_spacy_reads_them(name, block):
 
     # a snippet's sections need their parents to parse, as in a whole config
     parents = set()
-    for section in re.findall(r"^\[([^\]]+)\]", block, re.M):
+    sections = re.findall(r"^\[([^\]]+)\]", block, re.M)
+    for section in sections:
         parts = section.split(".")
         parents.update(".".join(parts[:i]) for i in range(1, len(parts)))
+    parents -= set(sections)
     header = "".join(f"[{parent}]\n" for parent in sorted(parents, key=len))
     config = Config().from_str(header + block, interpolate=False)
     # spaCy's parser keeps a comment after a value as part of the value

@@ -39,6 +39,7 @@ def small_tok2vec():
 BUILD_ARGS = {
     "spacy-lstm.BiLSTMEncoder.v1": lambda: {"width": 8, "depth": 1, "dropout": 0.0},
     "spacy-lstm.BiaffineParser.v1": lambda: {"tok2vec": small_tok2vec()},
+    "spacy-lstm.CharEmbed.v1": lambda: {"words": small_tok2vec().get_ref("embed")},
     "spacy-lstm.Corpus.v1": lambda: {"path": "corpus/ud/dev.conllu"},
     "spacy-lstm.PlainText.v1": lambda: {"path": "corpus/text/sample.txt"},
     "spacy-lstm.Word2Vec.v1": lambda: {},
