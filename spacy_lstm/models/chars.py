@@ -50,7 +50,9 @@ def build_char_embed(
         if value < 1:
             raise ValueError(f"CharEmbed {name} must be positive, got {value}.")
     if window < 1 or window % 2 == 0:
-        raise ValueError(f"CharEmbed window must be a positive odd number, got {window}.")
+        raise ValueError(
+            f"CharEmbed window must be a positive odd number, got {window}."
+        )
     if rows <= RESERVED:
         raise ValueError(f"CharEmbed rows must be more than {RESERVED}, got {rows}.")
     cnn = TorchWrapper(
@@ -75,7 +77,9 @@ def init(model: Model, X=None, Y=None) -> None:
     model.set_dim("nO", words.get_dim("nO") + model.attrs["width"])
 
 
-def forward(model: Model[InT, OutT], docs: InT, is_train: bool) -> Tuple[OutT, Callable]:
+def forward(
+    model: Model[InT, OutT], docs: InT, is_train: bool
+) -> Tuple[OutT, Callable]:
     words, cnn = model.layers
     Xw, backprop_words = words(docs, is_train)
     lengths = [len(doc) for doc in docs]

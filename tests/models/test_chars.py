@@ -38,7 +38,10 @@ def test_shape(nlp, embed):
 
 
 def test_batching_equals_one_by_one(nlp, embed):
-    docs = [nlp(text) for text in ("A short one .", "antidisestablishmentarianism is long", "x")]
+    docs = [
+        nlp(text)
+        for text in ("A short one .", "antidisestablishmentarianism is long", "x")
+    ]
     together = embed.predict(docs)
     for doc, Y in zip(docs, together):
         numpy.testing.assert_allclose(embed.predict([doc])[0], Y, atol=1e-6)
