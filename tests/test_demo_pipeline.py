@@ -26,20 +26,6 @@ TEXTS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory):
-    """`python -m spacy_lstm demo`, run once: its output dir and printout."""
-    output = tmp_path_factory.mktemp("demo")
-    result = subprocess.run(
-        [sys.executable, "-m", "spacy_lstm", "demo", "--output", str(output)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return output, result.stdout
-
-
 def annotations(doc):
     """Everything the pipeline sets on a doc, in comparable form."""
     return {

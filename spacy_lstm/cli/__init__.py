@@ -19,6 +19,7 @@ def main() -> None:
 
 from . import (  # noqa: E402,F401  (registers the commands)
     agreement,
+    annotate,
     demo,
     evaluate_parser,
     init_config,
