@@ -76,3 +76,50 @@ def test_parser_workflow_runs_on_the_small_corpus_and_skips_finished_stages(
     again = run_workflow(tmp_path, "parser")
     for stage in ("word2vec", "pretrain-bilm", "train-parser", "evaluate-parser"):
         assert f"Skipping '{stage}': nothing changed" in again
+
+
+def test_every_workflow_starts_on_the_small_corpus(tmp_path):
+    """The first commands of every workflow, with the variables pointing at
+    corpus/ (the rest of the parser workflow runs above)."""
+    for name in ("project.yml", "configs", "corpus"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name)
+        else:
+            shutil.copy(source, tmp_path / name)
+    on_corpus = {
+        **ON_CORPUS,
+        "wiki_text": "corpus/text/sample.txt",
+        "lm_train": "corpus/text/sample.txt",
+        "lm_dev": "corpus/text/sample.txt",
+        "lm_word_max_steps": "3",
+    }
+    overrides = [arg for k, v in on_corpus.items() for arg in (f"--vars.{k}", v)]
+    workflows = load_project_config(ROOT)["workflows"]
+    first = dict.fromkeys(
+        command
+        for steps in workflows.values()
+        for command in steps[:2]
+        if command != "demo"  # tests/test_demo_pipeline.py runs it
+    )
+    for command in first:
+        result = subprocess.run(
+            [sys.executable, "-m", "spacy", "project", "run", command, str(tmp_path)]
+            + overrides,
+            capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert result.returncode == 0, (
+            command,
+            result.stdout[-2000:],
+            result.stderr[-2000:],
+        )
+
+
+def test_without_the_wikipedia_text_the_workflow_says_what_to_do(tmp_path):
+    shutil.copy(ROOT / "project.yml", tmp_path / "project.yml")
+    result = subprocess.run(
+        [sys.executable, "-m", "spacy", "project", "run", "parser", str(tmp_path)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "python -m spacy project assets" in result.stdout + result.stderr

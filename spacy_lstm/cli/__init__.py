@@ -26,4 +26,5 @@ from . import (  # noqa: E402,F401  (registers the commands)
     language_model,
     train_vectors,
     vectors,
+    wiki_text,
 )

@@ -44,7 +44,9 @@ def annotate_cli(
     ),
     threads: int = typer.Option(1, "--threads", help="torch threads per task"),
     summary: Optional[Path] = typer.Option(
-        None, "--summary", help="Also write the run's summary to this JSON file",
+        None,
+        "--summary",
+        help="Also write the run's summary to this JSON file",
         dir_okay=False,
     ),  # fmt: skip
 ) -> None:

@@ -12,8 +12,8 @@ from spacy.cli._util import parse_config_overrides
 from spacy.language import Language
 
 from ..pipeline.word2vec import Word2Vec
+from ..pipeline.word2vec_file import EncodedCorpus, train_on_corpus
 from ..shipped import config_path
-from ..vectors.corpus_file import EncodedCorpus, train_on_corpus
 from . import app
 from ._util import json_output_option, one_line_errors, report
 

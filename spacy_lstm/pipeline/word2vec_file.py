@@ -22,15 +22,15 @@ from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from ..models.word2vec import key_attr_id
-from ..pipeline.word2vec import (
+from ..readers import PlainTextCorpus
+from ..vectors.sgns import train_sentences
+from .word2vec import (
     KeyCounter,
     Word2Vec,
     kernel_arguments,
     learning_rate,
     split_sentences,
 )
-from ..readers import PlainTextCorpus
-from .sgns import train_sentences
 
 # gensim's corpus_file mode cuts lines into sentences of at most this many words.
 MAX_WORDS = 10_000

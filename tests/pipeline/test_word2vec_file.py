@@ -11,7 +11,7 @@ from spacy.training import Example
 from typer.testing import CliRunner
 
 from spacy_lstm.cli import app
-from spacy_lstm.vectors.corpus_file import EncodedCorpus, train_on_corpus
+from spacy_lstm.pipeline.word2vec_file import EncodedCorpus, train_on_corpus
 
 ANIMALS = ["cat", "dog", "mouse", "horse", "cow", "sheep"]
 MACHINES = ["car", "engine", "truck", "wheel", "motor", "bus"]
