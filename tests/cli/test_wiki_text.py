@@ -9,7 +9,7 @@ ROOT = Path(__file__).parent.parent.parent
 WIKI_00 = """<doc id="12" url="http://en.wikipedia.org/wiki?curid=12" title="Anarchism">
 Anarchism
 
-Anarchism is a political philosophy; it's "stateless". 
+Anarchism is a political philosophy; it's "stateless".\x20
 </doc>
 """
 WIKI_01 = """<doc id="25" url="http://en.wikipedia.org/wiki?curid=25" title="Autism">
