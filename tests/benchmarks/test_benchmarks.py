@@ -133,3 +133,32 @@ def test_speed_ratio_is_the_median_of_the_rounds():
 
     # rounds where the machine slowed down for both: 2x, 2x, then 1.5x
     assert speed_ratio([1.0, 2.0, 4.0], [2.0, 4.0, 6.0]) == 2.0
+
+
+def test_sizes_of_the_demo_pipeline(demo):
+    from spacy_lstm.benchmarks.sizes import describe
+
+    result = describe(demo[0] / "pipeline")
+    components = result["components"]
+    assert {"tok2vec", "lstm_parser", "lstm_lm"} <= set(components)
+    assert result["parameters"] == sum(components.values()) > 1_000_000
+    assert result["disk_mb"] > 1 and result["vectors"][1] == 100
+
+
+def test_annotate_speed_runs_and_resumes(demo, tmp_path, monkeypatch, capsys):
+    pytest.importorskip("distributed")
+    import json
+    import sys
+
+    from spacy_lstm.benchmarks import annotate_speed
+
+    text = tmp_path / "text.txt"
+    text.write_text("".join(f"Line number {i} is here.\n" for i in range(40)))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    argv = ["annotate_speed", str(demo[0] / "pipeline"), str(text), "--docs", "30"]
+    argv += ["--workers", "2", "--shard-size", "5", "--kill-after", "2"]
+    monkeypatch.setattr(sys, "argv", argv)
+    annotate_speed.main()
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["docs"] == 30 and result["every_line_once_in_order"]
+    assert result["ratio"] > 0
