@@ -124,6 +124,7 @@ def fingerprint(path: Path) -> Dict:
 
 
 def is_docbin(path: Path) -> bool:
+    """Whether the input is a .spacy file (else text, one doc per line)."""
     return path.suffix == DOCS_SUFFIX
 
 
@@ -278,7 +279,7 @@ def _write_whole(path: Path, data: bytes) -> None:
 
 
 def is_done(output: Path, shard: Shard) -> bool:
-    # the docs are written last: with them, the shard is complete
+    """Whether the shard is written: its docs are written last."""
     return (output / f"{shard.name}{DOCS_SUFFIX}").is_file()
 
 
@@ -377,7 +378,14 @@ def annotate(
                     break
             for future in done:
                 shard = shard_of.pop(future.key)
-                docs, summaries = future.result()
+                try:
+                    docs, summaries = future.result()
+                except Exception as err:  # after Dask's retries
+                    raise ValueError(
+                        f"Shard {shard.name} of {inputs[shard.input]} failed "
+                        f"({type(err).__name__}: {err}). The finished shards are "
+                        "kept: run the same command again to resume."
+                    ) from err
                 refused = refused_of.pop(shard.name)
                 rows = sorted(
                     summaries + refused, key=lambda row: row.get("line", row.get("doc"))

@@ -210,3 +210,32 @@ def test_each_process_loads_the_pipeline_once(pipeline, monkeypatch):
     for _ in range(2):
         docs, rows = annotate_module.annotate_shard(pipeline, "x.txt", [(1, "A doc.")])
     assert loads == [pipeline] and rows[0]["tokens"] == 3
+
+
+def die_once(marker, *args):
+    """annotate_shard, except that the first call kills its worker process."""
+    import os
+
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        os._exit(1)
+    return annotate_module.annotate_shard(*args)
+
+
+def test_a_task_whose_worker_dies_is_run_again(pipeline, corpus, tmp_path, monkeypatch):
+    import functools
+
+    import cloudpickle
+
+    # the workers cannot import this test module: send die_once by value
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    try:
+        marker = str(tmp_path / "died")
+        monkeypatch.setattr(
+            annotate_module, "annotate_shard", functools.partial(die_once, marker)
+        )
+        result = run(pipeline, [corpus], tmp_path / "out")
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    assert Path(marker).exists()
+    assert result["docs"] == len(LINES) - 1

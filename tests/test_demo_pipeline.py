@@ -254,3 +254,20 @@ def test_readme_python_examples_run_on_the_demo_pipeline(demo, tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "telescope" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "block",
+    re.findall(
+        r"```python\n(.*?)```",
+        (ROOT / "docs" / "reference.md").read_text(encoding="utf8"),
+        re.S,
+    ),
+)
+def test_reference_python_examples_run(block, demo):
+    """Each Python block of the reference, on a blank English pipeline or,
+    where it loads one, the demo's."""
+    code = re.sub(
+        r'spacy\.load\("[^"]+"', f"spacy.load({str(demo[0] / 'pipeline')!r}", block
+    )
+    exec(code, {"spacy": spacy, "nlp": spacy.blank("en")})

@@ -87,11 +87,14 @@ def test_every_workflow_starts_on_the_small_corpus(tmp_path):
             shutil.copytree(source, tmp_path / name)
         else:
             shutil.copy(source, tmp_path / name)
+    # train-lm-word reads 20 streams of 35 tokens: the sample, repeated
+    sample = (ROOT / "corpus/text/sample.txt").read_text(encoding="utf8")
+    (tmp_path / "corpus/text/long.txt").write_text(sample * 4, encoding="utf8")
     on_corpus = {
         **ON_CORPUS,
         "wiki_text": "corpus/text/sample.txt",
-        "lm_train": "corpus/text/sample.txt",
-        "lm_dev": "corpus/text/sample.txt",
+        "lm_train": "corpus/text/long.txt",
+        "lm_dev": "corpus/text/long.txt",
         "lm_word_max_steps": "3",
     }
     overrides = [arg for k, v in on_corpus.items() for arg in (f"--vars.{k}", v)]

@@ -2,7 +2,8 @@
 process's nlp.pipe over the same docs, and a run killed midway and resumed.
 
     python -m spacy_lstm.benchmarks.annotate_speed PIPELINE TEXT \\
-        [--docs 100000] [--workers 2] [--shard-size 1000] [--kill-after 3]
+        [--docs 100000] [--workers 2] [--shard-size 1000] [--kill-after 3] \\
+        [--kill-docs 10000]
 
 The first `docs` non-blank lines of TEXT (.txt or .gz) are the corpus. One
 process: spacy.load, nlp.pipe with torch on `workers` threads, and the docs
@@ -10,7 +11,8 @@ saved as one DocBin. The cluster: `annotate` from its start to its last shard
 written, `workers` processes of one torch thread. Each side's time includes
 loading the pipeline. Then the CLI runs again in a new folder, is killed
 (SIGKILL, with its workers) once `kill-after` shards are written, and runs
-again: every line must come out exactly once, in order. Prints one JSON line.
+again, on the first `kill-docs` docs: every line must come out exactly once,
+in order. Prints one JSON line.
 """
 
 import argparse
@@ -35,6 +37,7 @@ from . import describe_cpu
 
 
 def first_lines(path: Path, n: int) -> List[str]:
+    """The first n non-blank lines of a text file (.gz or not)."""
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf8") as file_:
         return list(itertools.islice((line for line in file_ if line.strip()), n))
@@ -43,6 +46,7 @@ def first_lines(path: Path, n: int) -> List[str]:
 def single_process(
     pipeline: str, corpus: Path, threads: int, batch_size: int, output: Path
 ):
+    """Words and seconds of spacy.load, nlp.pipe and saving the DocBin."""
     torch.set_num_threads(threads)
     start = time.perf_counter()
     nlp = spacy.load(pipeline)
@@ -85,6 +89,7 @@ def killed_and_resumed(pipeline: str, corpus: Path, output: Path, args) -> dict:
 
 
 def main() -> None:
+    """Time both sides, run the kill test and print one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("pipeline")
     parser.add_argument("text", type=Path)
@@ -93,6 +98,12 @@ def main() -> None:
     parser.add_argument("--shard-size", type=int, default=1000)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--kill-after", type=int, default=3, help="0: no kill test")
+    parser.add_argument(
+        "--kill-docs",
+        type=int,
+        default=10_000,
+        help="The first docs, for the kill test",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus.txt"
@@ -128,8 +139,12 @@ def main() -> None:
                 f"The cluster made {result['tokens']} tokens, not {words}."
             )
         if args.kill_after:
+            args.docs = min(args.docs, args.kill_docs)
+            small = Path(tmp) / "small.txt"
+            small.write_text("".join(texts[: args.docs]), encoding="utf8")
+            report["kill_test_docs"] = args.docs
             report.update(
-                killed_and_resumed(args.pipeline, corpus, Path(tmp) / "killed", args)
+                killed_and_resumed(args.pipeline, small, Path(tmp) / "killed", args)
             )
     print(json.dumps(report))
 

@@ -100,12 +100,14 @@ def train_words_per_second(config_path: str, overrides: Dict, n_batches: int) ->
     (corpus,) = resolve_dot_names(config, [T["train_corpus"]])
     optimizer = T["optimizer"]
     batches = list(islice(T["batcher"](corpus(nlp)), n_batches + 2))
+    # as spacy train does: frozen components (a sourced word2vec) are not updated
+    frozen = T["frozen_components"]
     for batch in batches[:2]:  # warm up
-        nlp.update(batch, sgd=optimizer, drop=T["dropout"])
+        nlp.update(batch, sgd=optimizer, drop=T["dropout"], exclude=frozen)
     words = 0
     start = time.perf_counter()
     for batch in batches[2:]:
-        nlp.update(batch, sgd=optimizer, drop=T["dropout"])
+        nlp.update(batch, sgd=optimizer, drop=T["dropout"], exclude=frozen)
         words += sum(len(eg.predicted) for eg in batch)
     return words / (time.perf_counter() - start)
 

@@ -33,6 +33,7 @@ def n_parameters(model: Model) -> int:
 
 
 def describe(path: Path) -> Dict:
+    """A pipeline's size on disk and its parameters per component."""
     nlp = spacy.load(path)
     components = {
         name: n_parameters(pipe.model)
@@ -50,6 +51,7 @@ def describe(path: Path) -> Dict:
 
 
 def main() -> None:
+    """Print one JSON line per pipeline."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("pipelines", nargs="+", type=Path)
     for path in parser.parse_args().pipelines:

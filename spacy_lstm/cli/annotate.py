@@ -90,6 +90,14 @@ def annotate_cli(
             on_shard=advance,
             on_refused=warn,
         )
+    except KeyboardInterrupt:
+        written = len(list(output.glob("*.spacy")))
+        print(
+            f"Stopped with {written} shards written: run the same command again to "
+            "resume.",
+            file=sys.stderr,
+        )
+        raise SystemExit(130) from None
     finally:
         if bar is not None:
             bar.close()

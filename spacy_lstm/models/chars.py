@@ -72,6 +72,7 @@ def build_char_embed(
 
 
 def init(model: Model, X=None, Y=None) -> None:
+    """Initialise the word embedding and take the output width."""
     words = model.layers[0]
     words.initialize(X=X)
     model.set_dim("nO", words.get_dim("nO") + model.attrs["width"])
@@ -80,6 +81,7 @@ def init(model: Model, X=None, Y=None) -> None:
 def forward(
     model: Model[InT, OutT], docs: InT, is_train: bool
 ) -> Tuple[OutT, Callable]:
+    """Each doc's word vectors followed by its character vectors."""
     words, cnn = model.layers
     Xw, backprop_words = words(docs, is_train)
     lengths = [len(doc) for doc in docs]
@@ -124,6 +126,7 @@ def char_rows(docs: InT, rows: int, max_chars: int) -> Tuple[Ints2d, Ints1d]:
 def convert_inputs(
     model: Model, inputs: Tuple[Ints2d, Ints1d], is_train: bool
 ) -> Tuple[ArgsKwargs, Callable[[ArgsKwargs], None]]:
+    """The character rows and token index as torch tensors; no gradient back."""
     chars, index = inputs
     device = cast(PyTorchShim, model.shims[0]).device
     args = (torch.from_numpy(chars).to(device), torch.from_numpy(index).to(device))
@@ -133,6 +136,7 @@ def convert_inputs(
 def convert_outputs(
     model: Model, inputs_outputs: Tuple, is_train: bool
 ) -> Tuple[Floats2d, Callable[[Floats2d], ArgsKwargs]]:
+    """The torch output as a thinc array, and its gradient back."""
     _, Ytorch = inputs_outputs
     device = cast(PyTorchShim, model.shims[0]).device
 

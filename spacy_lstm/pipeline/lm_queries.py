@@ -20,6 +20,7 @@ LOG2 = math.log(2)
 
 
 def check_count(name: str, value: int, minimum: int = 1) -> None:
+    """A ValueError unless value is an integer >= minimum."""
     if not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
 
