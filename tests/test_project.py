@@ -46,6 +46,16 @@ def test_every_config_a_command_reads_exists():
                     assert (ROOT / word).exists(), (command["name"], word)
 
 
+def copy_project(target: Path) -> None:
+    """project.yml with the configs and the small data it runs on."""
+    for name in ("project.yml", "configs", "corpus"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name)
+        else:
+            shutil.copy(source, target / name)
+
+
 def run_workflow(project_dir: Path, workflow: str) -> str:
     overrides = [arg for k, v in ON_CORPUS.items() for arg in (f"--vars.{k}", v)]
     result = subprocess.run(
@@ -62,12 +72,7 @@ def run_workflow(project_dir: Path, workflow: str) -> str:
 def test_parser_workflow_runs_on_the_small_corpus_and_skips_finished_stages(
     tmp_path,
 ):
-    for name in ("project.yml", "configs", "corpus"):
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, tmp_path / name)
-        else:
-            shutil.copy(source, tmp_path / name)
+    copy_project(tmp_path)
     run_workflow(tmp_path, "parser")
     scores = json.loads((tmp_path / "training/parser/dev_scores.json").read_text())
     assert scores["sentences"] == 8
@@ -81,12 +86,7 @@ def test_parser_workflow_runs_on_the_small_corpus_and_skips_finished_stages(
 def test_every_workflow_starts_on_the_small_corpus(tmp_path):
     """The first commands of every workflow, with the variables pointing at
     corpus/ (the rest of the parser workflow runs above)."""
-    for name in ("project.yml", "configs", "corpus"):
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, tmp_path / name)
-        else:
-            shutil.copy(source, tmp_path / name)
+    copy_project(tmp_path)
     # train-lm-word reads 20 streams of 35 tokens: the sample, repeated
     sample = (ROOT / "corpus/text/sample.txt").read_text(encoding="utf8")
     (tmp_path / "corpus/text/long.txt").write_text(sample * 4, encoding="utf8")

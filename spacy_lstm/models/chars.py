@@ -7,10 +7,11 @@ import numpy
 import torch
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import ArgsKwargs, Model, PyTorchShim, torch2xp, xp2torch
+from thinc.api import ArgsKwargs, Model, PyTorchShim
 from thinc.types import Floats2d, Ints1d, Ints2d
 
 from ..torch_modules.chars import BOW, EOW, PAD, RESERVED, CharCNN
+from .encoder import convert_outputs  # the same: one float tensor out
 from .torch_wrapper import TorchWrapper
 
 InT = List[Doc]
@@ -131,18 +132,3 @@ def convert_inputs(
     device = cast(PyTorchShim, model.shims[0]).device
     args = (torch.from_numpy(chars).to(device), torch.from_numpy(index).to(device))
     return ArgsKwargs(args=args, kwargs={}), lambda d_inputs: None
-
-
-def convert_outputs(
-    model: Model, inputs_outputs: Tuple, is_train: bool
-) -> Tuple[Floats2d, Callable[[Floats2d], ArgsKwargs]]:
-    """The torch output as a thinc array, and its gradient back."""
-    _, Ytorch = inputs_outputs
-    device = cast(PyTorchShim, model.shims[0]).device
-
-    def convert_for_torch_backward(dY: Floats2d) -> ArgsKwargs:
-        return ArgsKwargs(
-            args=(Ytorch,), kwargs={"grad_tensors": xp2torch(dY, device=device)}
-        )
-
-    return cast(Floats2d, torch2xp(Ytorch)), convert_for_torch_backward
