@@ -1,11 +1,13 @@
 """project.yml: the real-data recipes as a spaCy (weasel) project."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from weasel.util import load_project_config
 
 ROOT = Path(__file__).parent.parent
@@ -20,6 +22,7 @@ ON_CORPUS = {
     "similarity": "corpus/text/similarity.tsv",
     "word2vec_min_count": "2",
     "parser_max_steps": "30",
+    "textcat_max_steps": "10",
 }
 
 
@@ -44,6 +47,24 @@ def test_every_config_a_command_reads_exists():
             for word in line.split():
                 if word.startswith("configs/"):
                     assert (ROOT / word).exists(), (command["name"], word)
+
+
+def results_table(document: str) -> list:
+    """The rows of the document's first table that has a `spacy project run` column."""
+    text = (ROOT / document).read_text(encoding="utf8")
+    table = next(t for t in text.split("\n\n") if "| `spacy project run` |" in t)
+    return table.strip().splitlines()[2:]
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/benchmarks.md"])
+def test_the_results_tables_name_a_workflow_or_command_for_every_number(document):
+    project = load_project_config(ROOT)
+    names = set(project["workflows"]) | {c["name"] for c in project["commands"]}
+    rows = results_table(document)
+    assert len(rows) >= 10
+    for row in rows:
+        made_by = re.findall(r"`([^`]+)`", row.rstrip(" |").rsplit("|", 1)[1])
+        assert made_by and set(made_by) <= names, row
 
 
 def copy_project(target: Path) -> None:

@@ -162,3 +162,39 @@ def test_annotate_speed_runs_and_resumes(demo, tmp_path, monkeypatch, capsys):
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["docs"] == 30 and result["every_line_once_in_order"]
     assert result["ratio"] > 0
+
+
+def conllu(sentences) -> str:
+    """A CoNLL-U text of one-word sentences with these (sent_id, word)."""
+    return "".join(
+        f"# sent_id = {sent_id}\n# text = {word}\n"
+        f"1\t{word}\t_\tX\t_\t_\t0\troot\t_\t_\n\n"
+        for sent_id, word in sentences
+    )
+
+
+def test_ewt_genre_labels_each_sentence_by_its_id(tmp_path, monkeypatch, capsys):
+    import json
+    import sys
+
+    import spacy
+    from spacy.tokens import DocBin
+
+    from spacy_lstm.benchmarks import ewt_genre
+
+    train, dev = tmp_path / "train.conllu", tmp_path / "dev.conllu"
+    train.write_text(conllu([("email-a-0001", "Hi"), ("reviews-b-0001", "Great")]))
+    dev.write_text(conllu([("reviews-c-0001", "Bad"), ("weblog-d-0001", "Today")]))
+    out = tmp_path / "genre"
+    monkeypatch.setattr(sys, "argv", ["ewt_genre", str(train), str(dev), str(out)])
+    ewt_genre.main()
+    counts = json.loads(capsys.readouterr().out)
+    assert counts["train"] == {"email": 1, "reviews": 1}
+    assert counts["only_in_dev"] == ["weblog"]
+    docs = list(DocBin().from_disk(out / "dev.spacy").get_docs(spacy.blank("en").vocab))
+    assert [d.text for d in docs] == ["Bad", "Today"]
+    assert docs[0].cats == {"email": 0.0, "reviews": 1.0, "weblog": 0.0}
+    # a sentence without a genre in its id is an error that names the line
+    train.write_text(conllu([("7", "Hi")]))
+    with pytest.raises(SystemExit, match="line 4.*sent_id"):
+        ewt_genre.main()
