@@ -500,9 +500,11 @@ class LanguageModel(LanguageModelQueries, KeepsVectorsKey, TrainablePipe):
                     hidden, state = module(context[:, span], state)
                     # the softmax is most of the work: skip it on the padding
                     keep = real[:, span]
+                    # the adaptive softmax answers in its input's dtype
+                    # (bfloat16 under autocast); the surprisals stay float32
                     log_probs[:, span][keep] = module.target_log_probs(
                         hidden[keep], targets[:, span][keep]
-                    )
+                    ).to(log_probs.dtype)
             bits = (-log_probs / LOG2).cpu().numpy()
             for row, i in enumerate(group):
                 out[i] = bits[row, : len(sequences[i])]

@@ -251,6 +251,29 @@ def test_auto_precision_is_close_to_float32(tmp_path, monkeypatch):
     assert lm.score(stream(nlp, tmp_path)) == scores
 
 
+@pytest.mark.parametrize(
+    "softmax",
+    [{}, {"adaptive_cutoffs": [3, 6]}, {"sampled_softmax": 4}],
+    ids=["full", "adaptive", "sampled"],
+)
+def test_bfloat16_scores_with_every_softmax(softmax, tmp_path, monkeypatch):
+    """bfloat16 inference (forced here, as on a CPU that has it) gives
+    float32 surprisals close to float32's, whatever the softmax."""
+    from spacy_lstm import precision
+
+    monkeypatch.setattr(precision, "has_native_bfloat16", lambda device: True)
+    nlp = make_nlp(**softmax)
+    nlp = train(nlp, stream(nlp, tmp_path), epochs=5)
+    lm = nlp.get_pipe("lstm_lm")
+    docs = [Doc(nlp.vocab, words=t.split()) for t in ["the cat sat", "the dog ate it"]]
+    lm.cfg["precision"] = "bfloat16"
+    half = lm.predict(docs)
+    lm.cfg["precision"] = "float32"
+    for bits, reference in zip(half, lm.predict(docs)):
+        assert bits.dtype == reference.dtype == numpy.float32
+        numpy.testing.assert_allclose(bits, reference, rtol=0.05, atol=0.1)
+
+
 def test_bfloat16_inference_of_saved_pipelines_still_loads(tmp_path):
     nlp = spacy.blank("en")
     old = nlp.add_pipe("lstm_lm", config={"bfloat16_inference": True})
