@@ -9,7 +9,8 @@ from spacy.util import registry
 from thinc.api import Model
 from thinc.types import Floats2d
 
-from .torch_gemm import use_torch_gemm
+from .torch_gemm import bfloat16_gemm, use_torch_gemm
+from .torch_wrapper import InPlaceUpdateShim
 
 
 @registry.architectures("spacy-lstm.WindowedTok2Vec.v1")
@@ -28,7 +29,8 @@ def build_windowed_tok2vec(
     `window` tokens are unchanged; beyond it, a token's vector sees `context`
     tokens or more of each side instead of the whole doc. On CPU, the
     embedding's matrix products run in torch, on the encoder's threads, not in
-    thinc's single-threaded BLIS.
+    thinc's single-threaded BLIS, and in bfloat16 at inference where the
+    encoder runs in bfloat16.
 
     embed (Model[List[Doc], List[Floats2d]]): As in spacy.Tok2Vec.v2.
     encode (Model[List[Floats2d], List[Floats2d]]): As in spacy.Tok2Vec.v2.
@@ -67,10 +69,20 @@ def forward(
 ) -> Tuple[List[Floats2d], Callable]:
     """Run the tok2vec as is in training and on short docs; at inference,
     encode a long doc window by window with context on either side."""
+    if is_train:
+        return model.layers[0](docs, is_train)
+    with bfloat16_gemm(encoder_runs_in_bfloat16(model)):
+        return encode_for_inference(model, docs)
+
+
+def encode_for_inference(
+    model: Model[List[Doc], List[Floats2d]], docs: List[Doc]
+) -> Tuple[List[Floats2d], Callable]:
+    """The vectors of the docs at inference, long docs window by window."""
     tok2vec = model.layers[0]
     window = model.attrs["window"]
-    if is_train or all(len(doc) <= window for doc in docs):
-        return tok2vec(docs, is_train)
+    if all(len(doc) <= window for doc in docs):
+        return tok2vec(docs, False)
     short = [doc for doc in docs if len(doc) <= window]
     vectors = iter(tok2vec.predict(short) if short else [])
     outputs = [
@@ -82,6 +94,16 @@ def forward(
         raise ValueError("WindowedTok2Vec cuts long docs only at inference.")
 
     return outputs, backprop
+
+
+def encoder_runs_in_bfloat16(model: Model) -> bool:
+    """Whether the encoder's torch layers predict in bfloat16 (the precision
+    set, on this device): the embedding's products then follow it."""
+    return any(
+        isinstance(shim, InPlaceUpdateShim) and shim.runs_in_bfloat16()
+        for node in model.get_ref("encode").walk()
+        for shim in node.shims
+    )
 
 
 def encode_in_windows(model: Model, doc: Doc) -> Floats2d:

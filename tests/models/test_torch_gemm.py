@@ -2,7 +2,7 @@ import numpy
 import pytest
 from thinc.api import Maxout, NumpyOps, use_ops
 
-from spacy_lstm.models.torch_gemm import TorchGemmOps, use_torch_gemm
+from spacy_lstm.models.torch_gemm import TorchGemmOps, bfloat16_gemm, use_torch_gemm
 
 
 @pytest.mark.parametrize("trans1", [False, True])
@@ -48,3 +48,30 @@ def test_only_plain_numpy_ops_are_replaced():
         other = Maxout(4, 3, nP=2)
     other.ops = OtherOps()
     assert type(use_torch_gemm(other).ops) is OtherOps
+
+
+@pytest.mark.parametrize("trans2", [False, True])
+def test_gemm_in_bfloat16_scope(trans2):
+    """Inside bfloat16_gemm the product is computed in bfloat16 and returned
+    in float32, rows padded and unpadded; outside, float32 as before."""
+    rng = numpy.random.default_rng(1)
+    x = rng.normal(size=(37, 20)).astype("float32")
+    y = rng.normal(size=(6, 20) if trans2 else (20, 6)).astype("float32")
+    expected = NumpyOps().gemm(x, y, trans2=trans2)
+    ops = TorchGemmOps()
+    with bfloat16_gemm():
+        got = ops.gemm(x, y, trans2=trans2)
+        out = numpy.zeros((37, 6), dtype="float32")
+        ops.gemm(x, y, out=out, trans2=trans2)
+    assert got.dtype == numpy.float32 and got.shape == (37, 6)
+    numpy.testing.assert_array_equal(out, got)
+    assert not numpy.array_equal(got, expected)
+    numpy.testing.assert_allclose(got, expected, rtol=0.05, atol=0.2)
+    with bfloat16_gemm(False):
+        numpy.testing.assert_allclose(
+            ops.gemm(x, y, trans2=trans2), expected, rtol=1e-5
+        )
+    numpy.testing.assert_allclose(ops.gemm(x, y, trans2=trans2), expected, rtol=1e-5)
+    empty = numpy.zeros((0, 20), dtype="float32")
+    with bfloat16_gemm():
+        assert ops.gemm(empty, y, trans2=trans2).shape == (0, 6)

@@ -4,8 +4,17 @@ import spacy
 from spacy.tokens import Doc
 from spacy.util import registry
 
+from spacy_lstm.models import torch_gemm
 from spacy_lstm.models.torch_gemm import TorchGemmOps
+from spacy_lstm.models.torch_wrapper import InPlaceUpdateShim
 from spacy_lstm.models.windowed import build_windowed_tok2vec
+
+
+@pytest.fixture(autouse=True)
+def float32_encoder(monkeypatch):
+    """The encoder in float32, so that the windowed and whole outputs compare
+    exactly on any CPU (bfloat16 is tested below)."""
+    monkeypatch.setenv("SPACY_LSTM_PRECISION", "float32")
 
 
 def make_model(window: int, context: int):
@@ -78,3 +87,26 @@ def test_torch_products_give_the_vectors_of_thinc_products():
         node.ops = NumpyOps()
     for got, expected in zip(torch_vectors, model.predict(batch)):
         numpy.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("in_bfloat16", [False, True])
+def test_the_embedding_multiplies_in_the_encoders_precision(monkeypatch, in_bfloat16):
+    """At inference the embedding's products follow the encoder: in bfloat16
+    where it runs in bfloat16; in training always float32."""
+    monkeypatch.setattr(InPlaceUpdateShim, "runs_in_bfloat16", lambda s: in_bfloat16)
+    model = make_model(window=40, context=5)
+    batch = docs([12, 3])
+    model.initialize(X=batch)
+    scopes = []
+    gemm = TorchGemmOps.gemm
+
+    def spy(self, *args, **kwargs):
+        scopes.append(torch_gemm._BFLOAT16.get())
+        return gemm(self, *args, **kwargs)
+
+    monkeypatch.setattr(TorchGemmOps, "gemm", spy)
+    model.predict(batch)
+    assert scopes and set(scopes) == {in_bfloat16}
+    scopes.clear()
+    model.begin_update(batch)
+    assert scopes and set(scopes) == {False}

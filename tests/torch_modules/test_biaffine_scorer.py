@@ -1,7 +1,10 @@
+import copy
+
 import numpy
 import torch
 
 from spacy_lstm.models.biaffine import sentence_grid
+from spacy_lstm.models.torch_wrapper import bfloat16_copy
 from spacy_lstm.parsing import decode_tree, is_tree, is_tree_grid
 from spacy_lstm.torch_modules import biaffine
 from spacy_lstm.torch_modules.biaffine import (
@@ -73,3 +76,25 @@ def test_labels_per_distinct_head_equal_the_bilinear_formula():
     bilinear = torch.einsum("ti,ilj,tj->tl", dep, scorer.label_weight, head)
     expected = bilinear + scorer.label_linear(torch.cat([dep, head], dim=1))
     torch.testing.assert_close(scorer.score_labels(X, head_rows), expected)
+
+
+def test_labels_in_bfloat16_are_made_per_dependent_and_match_float32():
+    """In bfloat16 the bilinear term is made from each token's dependent side:
+    in float32 arithmetic that path equals the per-head one, and the scorer's
+    bfloat16 labels stay close to its float32 labels."""
+    torch.manual_seed(2)
+    scorer = BiaffineScorer(nI=8, arc_width=6, label_width=5, n_labels=4, dropout=0.0)
+    with torch.no_grad():
+        scorer.label_weight.normal_()
+    X = torch.randn(11, 8)
+    rows = torch.tensor([10, 0, 0, 3, 10, 3, 3, 9, 10, 2])
+    dep, label_head = scorer.label_dep(X[:-1]), scorer.label_head(X)
+    per_head, head = scorer._bilinear_per_head(dep, label_head, rows)
+    per_dep, same_head = scorer._bilinear_per_dependent(dep, label_head[rows])
+    torch.testing.assert_close(per_dep, per_head)
+    torch.testing.assert_close(same_head, head)
+    expected = scorer.score_labels(X, rows)
+    in_bfloat16 = bfloat16_copy(copy.deepcopy(scorer))
+    labels = in_bfloat16.score_labels(X, rows)
+    assert labels.dtype == torch.bfloat16
+    torch.testing.assert_close(labels.float(), expected, rtol=0.05, atol=0.1)
