@@ -78,6 +78,27 @@ def test_labels_per_distinct_head_equal_the_bilinear_formula():
     torch.testing.assert_close(scorer.score_labels(X, head_rows), expected)
 
 
+def test_labels_per_head_blocks_equal_the_formula_for_any_head_counts(monkeypatch):
+    """Heads with one dependent, with hundreds (ROOT of many sentences, or an
+    untrained parser's), in any order, across chunks, and no token at all."""
+    torch.manual_seed(3)
+    scorer = BiaffineScorer(nI=8, arc_width=6, label_width=5, n_labels=4, dropout=0.0)
+    with torch.no_grad():
+        scorer.label_weight.normal_()
+    X = torch.randn(601, 8)
+    head_rows = torch.cat(
+        [torch.full((300,), 600), torch.arange(150), torch.randint(0, 600, (150,))]
+    )[torch.randperm(600)]
+    dep = scorer.label_dep(X[:-1])
+    head = scorer.label_head(X)[head_rows]
+    bilinear = torch.einsum("ti,ilj,tj->tl", dep, scorer.label_weight, head)
+    expected = bilinear + scorer.label_linear(torch.cat([dep, head], dim=1))
+    monkeypatch.setattr(biaffine, "LABEL_CHUNK", 128)
+    torch.testing.assert_close(scorer.score_labels(X, head_rows), expected)
+    empty = scorer.score_labels(X[-1:], head_rows[:0])
+    assert empty.shape == (0, 4)
+
+
 def test_labels_in_bfloat16_are_made_per_dependent_and_match_float32():
     """In bfloat16 the bilinear term is made from each token's dependent side:
     in float32 arithmetic that path equals the per-head one, and the scorer's
