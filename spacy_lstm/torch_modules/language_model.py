@@ -147,7 +147,7 @@ class RNNLanguageModel(nn.Module):
                 ]
             ).view(targets.shape)
         if self.adaptive is not None:
-            chosen = self.adaptive(flat_hidden, flat_targets).output
+            chosen = self.adaptive(_autocast_input(flat_hidden), flat_targets).output
         else:
             logits = self.decoder(flat_hidden)  # type: ignore[misc]
             chosen = -nn.functional.cross_entropy(
@@ -158,9 +158,22 @@ class RNNLanguageModel(nn.Module):
     def log_probs(self, hidden: torch.Tensor) -> torch.Tensor:
         """Log-probabilities over the vocabulary, (..., n_vocab)."""
         if self.adaptive is not None:
-            flat = self.adaptive.log_prob(hidden.reshape(-1, hidden.shape[-1]))
+            flat = self.adaptive.log_prob(
+                _autocast_input(hidden.reshape(-1, hidden.shape[-1]))
+            )
             return flat.view(*hidden.shape[:-1], -1)
         return torch.log_softmax(self.decoder(hidden), dim=-1)  # type: ignore[misc]
+
+
+def _autocast_input(hidden: torch.Tensor) -> torch.Tensor:
+    """The adaptive softmax's input in autocast's dtype, where autocast is on.
+    The softmax writes its clusters' products (in autocast's dtype) into a
+    buffer of its input's dtype, which fails when they differ: autocast
+    leaves GRU and vanilla RNN layers, and LSTMs outside oneDNN, in float32."""
+    device = hidden.device.type
+    if torch.is_autocast_enabled(device):
+        return hidden.to(torch.get_autocast_dtype(device))
+    return hidden
 
 
 # The vocabulary size is set in initialize: the model is saved with its shape.
