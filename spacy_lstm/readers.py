@@ -133,6 +133,105 @@ class ConlluCorpus(Corpus):
             yield doc
 
 
+@registry.readers("spacy-lstm.WithSilver.v1")
+def create_silver_reader(
+    gold: Callable[[Language], Iterable[Example]],
+    silver: Optional[Path],
+    silver_words: int = 0,
+    gold_copies: int = 1,
+) -> Callable[[Language], Iterable[Example]]:
+    """Gold training data mixed with silver data: docs of raw text that a
+    more accurate pipeline annotated (`python -m spacy_lstm annotate`). A
+    fast model trained on both learns from the accurate one's parses of far
+    more text than the treebank holds ("uptraining", Petrov et al. 2010).
+
+    gold (Callable[[Language], Iterable[Example]]): The gold corpus, any
+        reader (spacy-lstm.Corpus.v1 for a treebank).
+    silver (Optional[Path]): A .spacy file or a directory of them (annotate's
+        shards); every doc must have a parse. None: the gold corpus alone, so
+        that one config trains with or without silver data.
+    silver_words (int): Read silver docs until they hold this many words (0:
+        all of them).
+    gold_copies (int): How many times each gold example is listed beside the
+        silver ones, to keep the treebank's weight beside much more text.
+    RETURNS (Callable[[Language], Iterable[Example]]): The corpus: the gold
+        examples, then the silver ones; spacy train shuffles them together.
+    """
+    if silver_words < 0:
+        raise ValueError(f"silver_words must be at least 0, got {silver_words}.")
+    if gold_copies < 1:
+        raise ValueError(f"gold_copies must be at least 1, got {gold_copies}.")
+    return SilverCorpus(
+        gold,
+        ensure_path(silver) if silver is not None else None,
+        silver_words=silver_words,
+        gold_copies=gold_copies,
+    )
+
+
+class SilverCorpus:
+    """The corpus that spacy-lstm.WithSilver.v1 returns."""
+
+    def __init__(
+        self,
+        gold: Callable[[Language], Iterable[Example]],
+        silver: Optional[Path],
+        *,
+        silver_words: int,
+        gold_copies: int,
+    ) -> None:
+        self.gold = gold
+        self.silver = silver
+        self.silver_words = silver_words
+        self.gold_copies = gold_copies
+
+    def __call__(self, nlp: Language) -> Iterator[Example]:
+        if self.silver is None:
+            yield from self.gold(nlp)
+            return
+        gold = list(self.gold(nlp))
+        for _ in range(self.gold_copies):
+            yield from gold
+        yield from self.silver_examples(nlp)
+
+    def silver_examples(self, nlp: Language) -> Iterator[Example]:
+        """The silver docs as references, each with an unannotated copy of
+        its words as the predicted doc, as gold tokens are given."""
+        if not self.silver.exists():
+            raise ValueError(f"Silver corpus path does not exist: {self.silver}")
+        paths = (
+            sorted(self.silver.rglob("*.spacy"))
+            if self.silver.is_dir()
+            else [self.silver]
+        )
+        n_words = 0
+        for path in paths:
+            try:
+                docs = DocBin().from_disk(path).get_docs(nlp.vocab)
+            except ValueError as err:
+                raise ValueError(f"{path}: not a spaCy DocBin ({err}).") from None
+            for doc in docs:
+                if not len(doc):
+                    continue
+                if not doc.has_annotation("DEP"):
+                    raise ValueError(
+                        f'{path}: a silver doc has no parse ("{doc[:8].text}..."). '
+                        "Annotate the text with a pipeline that has a parser."
+                    )
+                doc.user_data.clear()  # the annotator's extensions: not trained on
+                words = [token.text for token in doc]
+                spaces = [bool(token.whitespace_) for token in doc]
+                yield Example(Doc(nlp.vocab, words=words, spaces=spaces), doc)
+                n_words += len(doc)
+                if self.silver_words and n_words >= self.silver_words:
+                    return
+        if n_words == 0:
+            raise ValueError(
+                f"The silver corpus {self.silver} has no docs: no .spacy file, or "
+                "only empty ones."
+            )
+
+
 @registry.readers("spacy-lstm.PlainText.v1")
 def create_plain_text_reader(
     path: Optional[Path],

@@ -4,6 +4,7 @@ import pytest
 import spacy
 from spacy.tokens import DocBin
 from spacy.util import registry
+from thinc.api import Config
 
 CORPUS = Path(__file__).parent.parent / "corpus" / "ud"
 
@@ -209,3 +210,87 @@ def test_plain_text_without_path_fails_when_read_not_when_built(tmp_path):
         list(reader(spacy.blank("en")))
     with pytest.raises(ValueError, match="not a file"):
         read_text(tmp_path / "missing.txt")
+
+
+SILVER_CONFIG = """
+[corpus]
+@readers = "spacy-lstm.WithSilver.v1"
+silver = {silver}
+silver_words = {silver_words}
+gold_copies = {gold_copies}
+
+[corpus.gold]
+@readers = "spacy-lstm.Corpus.v1"
+path = {gold}
+gold_tokens = true
+"""
+
+
+def read_with_silver(silver, silver_words=0, gold_copies=1):
+    text = SILVER_CONFIG.format(
+        silver=f'"{silver}"' if silver is not None else "null",
+        silver_words=silver_words,
+        gold_copies=gold_copies,
+        gold=f'"{CORPUS / "train.conllu"}"',
+    )
+    reader = registry.resolve(Config().from_str(text))["corpus"]
+    return list(reader(spacy.blank("en")))
+
+
+def write_silver(path, docs):
+    path.mkdir(parents=True, exist_ok=True)
+    DocBin(docs=docs, store_user_data=True).to_disk(path / "000-000000.spacy")
+
+
+def test_with_silver_lists_gold_then_silver_with_unannotated_predictions(tmp_path):
+    silver_docs = [eg.reference for eg in read(CORPUS / "dev.conllu", n_sents=1)]
+    silver_docs[0].user_data["head_probs"] = [0.5]
+    write_silver(tmp_path / "silver", silver_docs)
+    examples = read_with_silver(tmp_path / "silver", gold_copies=2)
+    assert len(examples) == 2 * 3 + len(silver_docs)
+    assert examples[0] is examples[3]  # the copies are the same gold examples
+    silver = examples[6:]
+    assert [eg.reference.text for eg in silver] == [d.text for d in silver_docs]
+    for eg, doc in zip(silver, silver_docs):
+        assert [t.text for t in eg.predicted] == [t.text for t in doc]
+        assert not eg.predicted.has_annotation("DEP")
+        assert [t.head.i for t in eg.reference] == [t.head.i for t in doc]
+        assert not eg.reference.user_data
+
+
+def test_without_silver_the_gold_corpus_alone():
+    examples = read_with_silver(None, gold_copies=3)
+    assert [eg.reference.text for eg in examples] == [
+        eg.reference.text for eg in read(CORPUS / "train.conllu", gold_tokens=True)
+    ]
+
+
+def test_with_silver_words_stop_reading(tmp_path):
+    silver_docs = [eg.reference for eg in read(CORPUS / "dev.conllu", n_sents=1)]
+    write_silver(tmp_path / "silver", silver_docs)
+    first = len(silver_docs[0])
+    examples = read_with_silver(tmp_path / "silver", silver_words=first + 1)
+    assert len(examples) == 3 + 2
+    # a single .spacy file works as well as a folder of shards
+    one = read_with_silver(tmp_path / "silver" / "000-000000.spacy", silver_words=1)
+    assert len(one) == 3 + 1
+
+
+def test_with_silver_bad_input(tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        read_with_silver(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="has no docs"):
+        read_with_silver(tmp_path / "empty")
+    nlp = spacy.blank("en")
+    write_silver(tmp_path / "unparsed", [nlp("Raw text, never parsed.")])
+    with pytest.raises(ValueError, match="no parse.*Raw text"):
+        read_with_silver(tmp_path / "unparsed")
+    (tmp_path / "corrupt").mkdir()
+    (tmp_path / "corrupt" / "x.spacy").write_bytes(b"not a docbin")
+    with pytest.raises(ValueError, match="x.spacy: not a spaCy DocBin"):
+        read_with_silver(tmp_path / "corrupt")
+    with pytest.raises(ValueError, match="gold_copies"):
+        read_with_silver(tmp_path / "silver", gold_copies=0)
+    with pytest.raises(ValueError, match="silver_words"):
+        read_with_silver(tmp_path / "silver", silver_words=-1)

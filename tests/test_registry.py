@@ -42,6 +42,10 @@ BUILD_ARGS = {
     "spacy-lstm.CharEmbed.v1": lambda: {"words": small_tok2vec().get_ref("embed")},
     "spacy-lstm.Corpus.v1": lambda: {"path": "corpus/ud/dev.conllu"},
     "spacy-lstm.PlainText.v1": lambda: {"path": "corpus/text/sample.txt"},
+    "spacy-lstm.WithSilver.v1": lambda: {
+        "gold": registry.get("readers", "spacy-lstm.Corpus.v1")(path=None),
+        "silver": None,
+    },
     "spacy-lstm.Word2Vec.v1": lambda: {},
     "spacy-lstm.LSTMLanguageModel.v1": lambda: {"width": 8, "depth": 1},
     "spacy-lstm.LMStream.v1": lambda: {"path": "corpus/text/sample.txt"},
