@@ -126,6 +126,10 @@ def main() -> None:
     parser.add_argument("--dev", help="dev data for --train-config")
     parser.add_argument("--train-batches", type=int, default=20)
     args = parser.parse_args()
+    if args.pipelines and not args.conllu:
+        parser.error("--conllu is needed to time pipelines (gold-tokenized sentences)")
+    if not args.pipelines and not args.train_config:
+        parser.error("nothing to time: pipelines (with --conllu) or --train-config")
     if args.threads:
         torch.set_num_threads(args.threads)
     result: Dict = describe_cpu()

@@ -135,6 +135,19 @@ def test_speed_ratio_is_the_median_of_the_rounds():
     assert speed_ratio([1.0, 2.0, 4.0], [2.0, 4.0, 6.0]) == 2.0
 
 
+@pytest.mark.parametrize(
+    "argv, message",
+    [(["a_pipeline"], "--conllu is needed"), ([], "nothing to time")],
+)
+def test_parse_speed_says_what_is_missing(argv, message, monkeypatch, capsys):
+    from spacy_lstm.benchmarks import parse_speed
+
+    monkeypatch.setattr("sys.argv", ["parse_speed", *argv])
+    with pytest.raises(SystemExit):
+        parse_speed.main()
+    assert message in capsys.readouterr().err
+
+
 def test_sizes_of_the_demo_pipeline(demo):
     from spacy_lstm.benchmarks.sizes import describe
 
