@@ -101,6 +101,14 @@ def test_padding_plan(lengths, buckets):
     assert sum(steps * size for steps, size, _, _ in groups) == sum(lengths)
 
 
+def test_bfloat16_plans_fewer_longer_groups():
+    # a step and a pass cost more against their cells in bfloat16
+    lengths = list(numpy.random.default_rng(0).integers(1, 60, size=64))
+    float32 = padding_plan(lengths)[0]
+    bfloat16 = padding_plan(lengths, buckets=True)[0]
+    assert 1 < len(bfloat16) < len(float32)
+
+
 def partitions(n):
     """Every way to cut range(n) into runs."""
     if n == 0:
