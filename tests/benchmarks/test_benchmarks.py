@@ -148,6 +148,35 @@ def test_parse_speed_says_what_is_missing(argv, message, monkeypatch, capsys):
     assert message in capsys.readouterr().err
 
 
+def test_padding_costs_times_each_setting_and_restores_the_costs(
+    demo, monkeypatch, capsys
+):
+    import json
+
+    from spacy_lstm.benchmarks import padding_costs
+    from spacy_lstm.models import encoder
+
+    before = (encoder.STEP_COST, encoder.GROUP_COST, encoder.STEP_COST_BFLOAT16)
+    conllu = Path(__file__).parent.parent.parent / "corpus" / "ud" / "dev.conllu"
+    argv = ["padding_costs", str(demo[0] / "pipeline"), "--conllu", str(conllu)]
+    argv += ["--costs", "8,32", "1e6,1e6", "--rounds", "2", "--threads", "0"]
+    monkeypatch.setattr("sys.argv", argv)
+    padding_costs.main()
+    result = json.loads(capsys.readouterr().out)
+    assert result["speed ratio 8,32 / 8,32"] == 1.0
+    assert result["parse words/s 1e+06,1e+06"] > 0
+    # one group per batch changes the padding, not the parse
+    if result["precision"] == "float32":
+        assert result["agreement 1e+06,1e+06"]["heads_and_labels"] > 0.9
+    assert (encoder.STEP_COST, encoder.GROUP_COST, encoder.STEP_COST_BFLOAT16) == before
+    monkeypatch.setattr(
+        "sys.argv", ["padding_costs", "p", "--conllu", "c", "--costs", "8"]
+    )
+    with pytest.raises(SystemExit):
+        padding_costs.main()
+    assert "STEP,PASS" in capsys.readouterr().err
+
+
 def test_sizes_of_the_demo_pipeline(demo):
     from spacy_lstm.benchmarks.sizes import describe
 
