@@ -38,6 +38,8 @@ def parse_costs(text: str) -> Tuple[float, float]:
 
 
 def main() -> None:
+    """Time the pipeline under each cost setting in rotated rounds and print
+    one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("pipeline", help="a pipeline with a spacy-lstm encoder")
     parser.add_argument("--conllu", required=True, help="gold sentences to parse")
