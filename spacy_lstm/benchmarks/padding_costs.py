@@ -27,6 +27,9 @@ from ..models import encoder
 from . import describe_cpu
 from .parse_speed import agreement, parse, speed_ratio
 
+# (step, pass) in float32, then in bfloat16
+COST_NAMES = ("STEP_COST", "GROUP_COST", "STEP_COST_BFLOAT16", "GROUP_COST_BFLOAT16")
+
 
 def parse_costs(text: str) -> Tuple[float, float]:
     """ "16,256" -> (16.0, 256.0)"""
@@ -60,16 +63,11 @@ def main() -> None:
     sents = read_conllu(Path(args.conllu))
     nlp = set_precision(load_for_gold_sentences(args.pipeline), args.precision)
     # Both precisions' costs are set: the plan reads the one it runs in.
-    saved = (
-        encoder.STEP_COST,
-        encoder.GROUP_COST,
-        encoder.STEP_COST_BFLOAT16,
-        encoder.GROUP_COST_BFLOAT16,
-    )
+    saved = {name: getattr(encoder, name) for name in COST_NAMES}
 
     def use(costs: Tuple[float, float]) -> None:
-        encoder.STEP_COST, encoder.GROUP_COST = costs
-        encoder.STEP_COST_BFLOAT16, encoder.GROUP_COST_BFLOAT16 = costs
+        for name, cost in zip(COST_NAMES, costs * 2):
+            setattr(encoder, name, cost)
 
     settings = list(args.costs)
     times: Dict[Tuple[float, float], List[float]] = {c: [] for c in settings}
@@ -85,12 +83,8 @@ def main() -> None:
                 seconds, parses[costs] = parse(nlp, sents, args.batch_size, round_)
                 times[costs].append(seconds)
     finally:
-        (
-            encoder.STEP_COST,
-            encoder.GROUP_COST,
-            encoder.STEP_COST_BFLOAT16,
-            encoder.GROUP_COST_BFLOAT16,
-        ) = saved
+        for name, cost in saved.items():
+            setattr(encoder, name, cost)
     words = sum(len(s.words) for s in sents)
     result: Dict = describe_cpu()
     result["precision"] = precision_of(nlp)

@@ -217,10 +217,10 @@ def encoder_gates(model: Model, doc: Doc) -> Dict:
 STEP_COST = 8.0
 GROUP_COST = 32.0
 # In bfloat16 a step and a pass weigh more against their cells, which AMX
-# computes fast: fewer, longer groups. Parsing EWT dev with 1,200-step
-# stand-ins of parser_efficiency.cfg and parser_vectors.cfg on an AMX CPU
-# (8 rounds, settings alternating): (16, 256) 1.05x and 1.06x the speed of
-# (8, 32); (16, 128) and (32, 512) 1.02-1.06x.
+# computes fast: fewer, longer groups. Parsing EWT dev on an AMX CPU with a
+# trained parser_efficiency.cfg model and a 1,200-step parser_vectors.cfg
+# stand-in (benchmarks.padding_costs, 8 rounds): (16, 256) 1.05x and 1.06x
+# the speed of (8, 32), the same heads; (16, 128) and (32, 512) 1.04-1.07x.
 STEP_COST_BFLOAT16 = 16.0
 GROUP_COST_BFLOAT16 = 256.0
 
