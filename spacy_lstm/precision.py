@@ -1,8 +1,11 @@
 """The precision spacy-lstm's torch layers compute in at inference.
 
 "auto" (the default) means bfloat16 where the device computes it natively
-(a CPU with AVX512-BF16 or AMX, a CUDA device with bfloat16) and float32
-elsewhere; "float32" and "bfloat16" ask for one. The environment variable
+(a CPU whose flags list AVX512-BF16 or AMX-BF16: Intel Cooper Lake, Sapphire
+Rapids and later, AMD Zen 4 and later; a CUDA device with bfloat16) and
+float32 elsewhere: on an AVX2 CPU, and on an AVX-512 CPU without those flags
+(Skylake, Cascade Lake, Ice Lake), where oneDNN emulates bfloat16.
+"float32" and "bfloat16" ask for one. The environment variable
 SPACY_LSTM_PRECISION, when set, decides what "auto" means, so that a
 benchmark or an evaluation can force float32 on any pipeline without
 changing it. Training always computes in float32.
@@ -32,21 +35,40 @@ def check_precision(precision: str, name: str = "precision") -> str:
     return precision
 
 
+# The CPU flags (Linux's names) of bfloat16 instructions.
+BFLOAT16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+
+
 @functools.lru_cache(maxsize=None)
 def has_native_bfloat16(device: torch.device) -> bool:
-    """Whether the device computes in bfloat16 in hardware. On a CPU without
-    it (AVX2 only, say) oneDNN has no bfloat16 LSTM and emulating it is
-    slower than float32.
+    """Whether the device computes in bfloat16 in hardware. Where it does
+    not, bfloat16 is emulated or has no fast kernels, and float32 is faster.
+    oneDNN's own test (`torch.ops.mkldnn._is_mkldnn_bf16_supported`) is true on
+    any AVX-512 CPU, emulation included, so the CPU's flags decide here.
 
     device (torch.device): The device.
-    RETURNS (bool): True for a CPU with AVX512-BF16 or AMX, or a CUDA device
-        with bfloat16.
+    RETURNS (bool): True for a CPU with AVX512-BF16 or AMX-BF16, or a CUDA
+        device with bfloat16; False elsewhere (ARM CPUs included: not measured).
     """
     if device.type == "cuda":
         return bool(torch.cuda.is_bf16_supported())
     if device.type == "cpu":
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        return bool(BFLOAT16_CPU_FLAGS & cpu_flags())
     return False
+
+
+@functools.lru_cache(maxsize=None)
+def cpu_flags() -> frozenset:
+    """The CPU's feature flags as Linux lists them in /proc/cpuinfo (empty
+    where there is no such file: other systems get float32 for "auto")."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf8") as file_:
+            for line in file_:
+                if line.startswith(("flags", "Features")):
+                    return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
 
 
 def inference_dtype(precision: str, device: torch.device) -> torch.dtype:

@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import List
 
 import numpy
 import pytest
@@ -12,7 +13,7 @@ import spacy
 from spacy.tokens import DocBin
 
 from spacy_lstm import annotate as annotate_module
-from spacy_lstm.annotate import annotate
+from spacy_lstm.annotate import annotate, inputs, manifest, shards, worker
 
 pytest.importorskip("distributed")
 
@@ -107,7 +108,7 @@ def test_a_changed_input_is_refused_on_resume(pipeline, corpus, tmp_path):
     run(pipeline, [corpus], output)
     with corpus.open("a", encoding="utf8") as file_:
         file_.write("One more line.\n")
-    with pytest.raises(ValueError, match="have changed"):
+    with pytest.raises(ValueError, match="another content of"):
         run(pipeline, [corpus], output)
     with pytest.raises(ValueError, match="shard_size"):
         annotate(pipeline, [corpus], output, workers=2, shard_size=7)
@@ -168,7 +169,7 @@ def test_without_dask_the_error_says_how_to_install(
     pipeline, corpus, tmp_path, monkeypatch
 ):
     monkeypatch.setitem(sys.modules, "distributed", None)
-    with pytest.raises(ValueError, match=r"spacy-lstm\[distributed\]"):
+    with pytest.raises(ValueError, match=r"pip install \"dask\[distributed\]\""):
         annotate(pipeline, [corpus], tmp_path / "out")
 
 
@@ -202,7 +203,7 @@ def test_the_readme_command(pipeline, tmp_path):
 
 def test_each_process_loads_the_pipeline_once(pipeline, monkeypatch):
     loads = []
-    monkeypatch.setattr(annotate_module, "_PIPELINES", {})
+    monkeypatch.setattr(worker, "_PIPELINES", {})
     real_load = spacy.load
     monkeypatch.setattr(
         spacy, "load", lambda name: loads.append(name) or real_load(name)
@@ -219,7 +220,7 @@ def die_once(marker, *args):
     if not os.path.exists(marker):
         open(marker, "w").close()
         os._exit(1)
-    return annotate_module.annotate_shard(*args)
+    return worker.annotate_shard(*args)
 
 
 def test_a_task_whose_worker_dies_is_run_again(pipeline, corpus, tmp_path, monkeypatch):
@@ -232,10 +233,238 @@ def test_a_task_whose_worker_dies_is_run_again(pipeline, corpus, tmp_path, monke
     try:
         marker = str(tmp_path / "died")
         monkeypatch.setattr(
-            annotate_module, "annotate_shard", functools.partial(die_once, marker)
+            worker, "annotate_shard", functools.partial(die_once, marker)
         )
         result = run(pipeline, [corpus], tmp_path / "out")
     finally:
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
     assert Path(marker).exists()
     assert result["docs"] == len(LINES) - 1
+
+
+# What a resumed run refuses: each case below once mixed or repeated data.
+
+
+def manifest_of(pipeline, paths, shard_size=5):
+    return manifest.make_manifest(
+        str(pipeline), [Path(p) for p in paths], shard_size, 100
+    )
+
+
+def test_a_change_in_the_middle_of_an_input_is_refused(pipeline, tmp_path):
+    corpus = tmp_path / "big.txt"
+    data = bytearray(b"a" * 79 + b"\n") * (3 * (1 << 20) // 80)
+    corpus.write_bytes(bytes(data))
+    output = tmp_path / "out"
+    manifest.check_output(output, manifest_of(pipeline, [corpus]))
+    data[len(data) // 2] = ord("\n")  # same size, first and last MiB the same
+    corpus.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"another content of .*big\.txt"):
+        manifest.check_output(output, manifest_of(pipeline, [corpus]))
+
+
+def test_a_changed_shard_plan_is_refused(pipeline, corpus, tmp_path):
+    output = tmp_path / "out"
+    saved = manifest_of(pipeline, [corpus])
+    manifest.check_output(output, saved)
+    saved["shards"] = saved["shards"][:-1]
+    (output / shards.MANIFEST).write_text(json.dumps(saved), encoding="utf8")
+    with pytest.raises(ValueError, match="another shard plan"):
+        manifest.check_output(output, manifest_of(pipeline, [corpus]))
+
+
+@pytest.fixture
+def own_pipeline(pipeline, tmp_path):
+    """A copy of the demo pipeline that a test may change."""
+    import shutil
+
+    return Path(shutil.copytree(pipeline, tmp_path / "pipeline"))
+
+
+def disable_lm(path: Path) -> None:
+    config = spacy.util.load_config(path / "config.cfg")
+    config["nlp"]["disabled"] = ["lstm_lm"]
+    config.to_disk(path / "config.cfg")
+
+
+def test_a_pipeline_changed_at_the_same_path_is_refused(own_pipeline, corpus, tmp_path):
+    output = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run(str(own_pipeline), [corpus], output, on_shard=stop_after_one)
+    disable_lm(own_pipeline)
+    with pytest.raises(ValueError, match="another model at .*its files have changed"):
+        run(str(own_pipeline), [corpus], output)
+    # --overwrite starts again: every doc from the changed pipeline
+    result = run(str(own_pipeline), [corpus], output, overwrite=True)
+    assert result["shards_done_before"] == 0 and result["docs"] == len(LINES) - 1
+    _, rows = read_output(output, spacy.blank("en").vocab)
+    assert not any("perplexity" in row for row in rows)
+
+
+def stop_after_one(counts):
+    raise KeyboardInterrupt
+
+
+def test_workers_key_their_pipeline_by_its_digest(own_pipeline, monkeypatch):
+    loads = []
+    monkeypatch.setattr(worker, "_PIPELINES", {})
+    real_load = spacy.load
+    monkeypatch.setattr(
+        spacy, "load", lambda name: loads.append(name) or real_load(name)
+    )
+    path = str(own_pipeline)
+    before = annotate_module.pipeline_digest(path)
+    _, rows = worker.annotate_shard(path, "x.txt", [(1, "A doc.")], digest=before)
+    assert "perplexity" in rows[0]
+    disable_lm(own_pipeline)
+    after = annotate_module.pipeline_digest(path)
+    assert after != before
+    # a task of the old run: refused, not served by the new model on disk
+    monkeypatch.setattr(worker, "_PIPELINES", {})
+    with pytest.raises(ValueError, match="not the one this run began with"):
+        worker.annotate_shard(path, "x.txt", [(1, "A doc.")], digest=before)
+    # a task of a new run: the changed model, loaded anew
+    _, rows = worker.annotate_shard(path, "x.txt", [(1, "A doc.")], digest=after)
+    assert "perplexity" not in rows[0] and len(loads) == 2
+
+
+def test_a_folder_that_holds_no_run_is_refused(pipeline, corpus, tmp_path):
+    output = tmp_path / "out"
+    output.mkdir()
+    (output / "000-000000.spacy").write_bytes(b"")  # not ours: no manifest
+    with pytest.raises(ValueError, match="not empty and holds no annotate run"):
+        run(pipeline, [corpus], output)
+    with pytest.raises(ValueError, match="not empty and holds no annotate run"):
+        run(pipeline, [corpus], output, overwrite=True)
+    assert (output / "000-000000.spacy").read_bytes() == b""
+
+
+def test_only_our_temporary_files_are_deleted(pipeline, corpus, tmp_path):
+    output = tmp_path / "out"
+    manifest.check_output(output, manifest_of(pipeline, [corpus]))
+    (output / ".000-000001.jsonl.tmp").write_bytes(b"partial")
+    (output / ".notes.txt.tmp").write_text("the user's", encoding="utf8")
+    (output / "notes.txt").write_text("the user's", encoding="utf8")
+    shards.remove_temporary(output)
+    assert not (output / ".000-000001.jsonl.tmp").exists()
+    assert (output / ".notes.txt.tmp").exists()
+    shards.remove_run(output)
+    assert sorted(p.name for p in output.iterdir()) == [".notes.txt.tmp", "notes.txt"]
+
+
+def test_an_input_named_twice_is_refused(pipeline, corpus, tmp_path):
+    with pytest.raises(ValueError, match="named twice"):
+        run(pipeline, [corpus, tmp_path / "." / corpus.name], tmp_path / "out")
+    copy = tmp_path / "copy.txt"
+    copy.write_bytes(corpus.read_bytes())
+    with pytest.raises(ValueError, match="same content as"):
+        run(pipeline, [corpus, copy], tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_truncated_gzip_names_the_file(pipeline, tmp_path):
+    import gzip
+
+    whole = gzip.compress(("A line of text.\n" * 2000).encode("utf8"))
+    cut = tmp_path / "cut.txt.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ValueError, match=r"cut\.txt\.gz is truncated or corrupt"):
+        run(pipeline, [cut], tmp_path / "out")
+    result = subprocess.run(
+        [sys.executable, "-m", "spacy_lstm", "annotate", pipeline, str(cut),
+         "--output", str(tmp_path / "out")],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert "cut.txt.gz is truncated or corrupt" in line
+
+
+def test_a_byte_order_mark_and_carriage_returns(tmp_path):
+    path = tmp_path / "bom.txt"
+    path.write_bytes("\ufeffThe first line.\r\nOld\rMac.\n\r\n".encode("utf8"))
+    about = inputs.describe(path)
+    assert about["items"] == 3 and about["size"] == path.stat().st_size
+    plan = shards.plan_shards([about["items"]], 10)
+    ((_, items, refused),) = inputs.read_items(path, plan, 100)
+    assert items == [(1, "The first line."), (2, "Old Mac.")] and not refused
+
+
+def test_annotate_shard_leaves_the_callers_threads(pipeline):
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        worker.annotate_shard(pipeline, "x.txt", [(1, "A doc.")], threads=1)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def write_docbin(path: Path, n_docs: int, n_words: int = 12) -> List[str]:
+    nlp = spacy.blank("en")
+    words = " ".join(["words"] * (n_words - 3))
+    texts = [f"Doc number {i} {words}" for i in range(n_docs)]
+    docs = list(nlp.pipe(texts))
+    for i, doc in enumerate(docs):
+        doc.cats = {"EVEN": float(i % 2 == 0)}
+        doc.user_data[("number", None, None, None)] = i
+    DocBin(docs=docs, store_user_data=True).to_disk(path)
+    return texts
+
+
+def peak_memory(read) -> int:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        read()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_spacy_inputs_are_read_as_a_stream(tmp_path):
+    texts = write_docbin(tmp_path / "in.spacy", 1200)
+    about = inputs.describe(tmp_path / "in.spacy")
+    assert about["items"] == 1200
+    plan = shards.plan_shards([about["items"]], 500)
+    vocab = spacy.blank("en").vocab
+    seen = []
+    for _, items, _ in inputs.read_items(tmp_path / "in.spacy", plan, 100):
+        for i, data in items:
+            doc = spacy.tokens.Doc(vocab).from_bytes(data)
+            seen.append(
+                (i, doc.text, doc.cats, doc.user_data[("number", None, None, None)])
+            )
+    assert seen == [
+        (i, text, {"EVEN": float(i % 2 == 0)}, i) for i, text in enumerate(texts)
+    ]
+
+
+def test_reading_a_spacy_input_takes_the_same_memory_at_any_size(tmp_path):
+    """Memory grows with the shard, not with the file: DocBin.from_disk
+    holds the whole file and every doc's arrays."""
+    peaks, docbin_peaks = [], []
+    for n_docs in (100, 400):
+        path = tmp_path / f"{n_docs}.spacy"
+        write_docbin(path, n_docs, n_words=1000)
+        plan = shards.plan_shards([n_docs], 25)
+
+        def stream():
+            for _ in inputs.read_items(path, plan, 100):
+                pass
+
+        peaks.append(peak_memory(stream))
+        peaks[-1] = max(peaks[-1], peak_memory(lambda: inputs.describe(path)))
+        docbin_peaks.append(peak_memory(lambda: DocBin().from_disk(path)))
+    assert docbin_peaks[1] > 3 * docbin_peaks[0]
+    assert peaks[1] < 1.5 * peaks[0], (peaks, docbin_peaks)
+
+
+def test_a_corrupt_spacy_input_names_the_file(tmp_path):
+    path = tmp_path / "bad.spacy"
+    path.write_bytes(b"not a docbin at all")
+    with pytest.raises(ValueError, match=r"bad\.spacy is truncated or corrupt"):
+        inputs.describe(path)

@@ -104,3 +104,39 @@ def test_precision_of_names_int8(native):
     assert precision_of(nlp) == "int8"
     set_precision(int8_inference(nlp, enable=False), "float32")
     assert precision_of(nlp) == "float32"
+
+
+@pytest.mark.parametrize(
+    "flags,native",
+    [
+        # AVX2 only (AMD Zen 3, Intel Haswell to Comet Lake)
+        ({"avx2", "fma"}, False),
+        # AVX-512 without bfloat16 (Skylake, Cascade Lake, Ice Lake): oneDNN
+        # would emulate bfloat16, so "auto" stays float32
+        ({"avx2", "avx512f", "avx512bw", "avx512_vnni"}, False),
+        # AVX512-BF16 (Cooper Lake, AMD Zen 4)
+        ({"avx2", "avx512f", "avx512_bf16"}, True),
+        # AMX (Sapphire Rapids and later)
+        ({"avx512f", "avx512_bf16", "amx_tile", "amx_bf16"}, True),
+        (set(), False),
+    ],
+)
+def test_auto_reads_the_cpu_flags(monkeypatch, flags, native):
+    monkeypatch.delenv(precision.ENV_VAR, raising=False)
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset(flags))
+    precision.has_native_bfloat16.cache_clear()
+    try:
+        want = torch.bfloat16 if native else torch.float32
+        assert precision.has_native_bfloat16(CPU) is native
+        assert inference_dtype("auto", CPU) == want
+    finally:
+        precision.has_native_bfloat16.cache_clear()
+
+
+def test_cpu_flags_are_read_from_the_system():
+    flags = precision.cpu_flags()
+    assert isinstance(flags, frozenset)
+    if flags and "avx2" in flags:
+        assert precision.has_native_bfloat16(CPU) is bool(
+            flags & precision.BFLOAT16_CPU_FLAGS
+        )

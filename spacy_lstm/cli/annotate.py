@@ -43,6 +43,12 @@ def annotate_cli(
         100_000, "--max-chars", help="Longer lines are skipped and counted"
     ),
     threads: int = typer.Option(1, "--threads", help="torch threads per task"),
+    overwrite: bool = typer.Option(
+        False,
+        "--overwrite",
+        help="Delete a run in OUTPUT made from another pipeline, other inputs or "
+        "settings and start again (default: refuse it)",
+    ),
     summary: Optional[Path] = typer.Option(
         None,
         "--summary",
@@ -55,8 +61,10 @@ def annotate_cli(
     (spaCy's DocBin, user data kept) and NAME.jsonl (per doc: source, line,
     tokens, sentences, perplexity with an lstm_lm) for each shard. A shard is
     written whole or not at all; run the same command again to resume a
-    stopped run. Lines that are not UTF-8 or too long are skipped, counted and
-    listed in the shard's summary. Prints the run's summary as JSON."""
+    stopped run; a folder made from another pipeline, other inputs or settings
+    is refused (or, with --overwrite, started again). Lines that are not UTF-8
+    or too long are skipped, counted and listed in the shard's summary. Prints
+    the run's summary as JSON."""
     shown = [0]
 
     def warn(row: Dict) -> None:
@@ -87,6 +95,7 @@ def annotate_cli(
             batch_size=batch_size,
             max_chars=max_chars,
             threads=threads,
+            overwrite=overwrite,
             on_shard=advance,
             on_refused=warn,
         )

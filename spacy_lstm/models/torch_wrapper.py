@@ -5,6 +5,7 @@ the hardware has it) or int8."""
 import contextlib
 import copy
 import io
+import os
 import warnings
 from typing import Any, Callable, Dict, Iterator, Optional, Tuple
 
@@ -198,6 +199,22 @@ def load_state_dict_safely(
     return module.to(device)
 
 
+_FORK_HOOK = False
+
+
+def one_thread_in_forked_children() -> None:
+    """From now on, a child process forked from this one runs torch on one
+    thread. nlp.pipe(n_process=2) forks the process, and a child that uses the
+    OpenMP thread pool its parent set up hangs on its first parallel op (torch's
+    DataLoader workers take one thread for the same reason). Registered once,
+    by the first of our torch layers a process builds: a program that imports
+    spacy-lstm without building one keeps its children's threads."""
+    global _FORK_HOOK
+    if not _FORK_HOOK:
+        os.register_at_fork(after_in_child=lambda: torch.set_num_threads(1))
+        _FORK_HOOK = True
+
+
 def TorchWrapper(
     module,
     *,
@@ -207,6 +224,7 @@ def TorchWrapper(
     deserialize_model: Optional[Callable] = None,
 ) -> Model:
     """PyTorchWrapper_v3 with InPlaceUpdateShim, loading weights safely."""
+    one_thread_in_forked_children()
     deserialize_model = deserialize_model or load_state_dict_safely
     model = PyTorchWrapper_v3(
         module,

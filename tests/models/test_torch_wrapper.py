@@ -1,4 +1,7 @@
 import gc
+import os
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -114,3 +117,33 @@ def test_bfloat16_inference_returns_float32_arrays():
     Y, backprop = model(X, is_train=True)  # training stays in float32
     shim.precision = "float32"
     assert (Y == model.predict(X)).all()
+
+
+FORK_PROBE = """
+import os, sys, torch
+torch.set_num_threads(2)
+import spacy_lstm
+def child_threads():
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.write(write, str(torch.get_num_threads()).encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    return int(os.read(read, 16))
+before = child_threads()
+import spacy
+spacy.blank("en").add_pipe("lstm_parser")
+print(before, child_threads())
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this system")
+def test_importing_the_package_leaves_forked_children_alone():
+    """Only a process that builds one of our torch layers gives its forked
+    children one thread (nlp.pipe(n_process=2) would hang otherwise)."""
+    result = subprocess.run(
+        [sys.executable, "-c", FORK_PROBE], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["2", "1"]
