@@ -17,6 +17,7 @@ ROOT = Path(__file__).parent.parent
 ON_CORPUS = {
     "treebank_train": "corpus/ud/train.conllu",
     "treebank_dev": "corpus/ud/dev.conllu",
+    "treebank_test": "corpus/ud/dev.conllu",
     "raw_text": "corpus/text/sample.txt",
     "raw_text_pretokenized": "false",
     "similarity": "corpus/text/similarity.tsv",
@@ -102,6 +103,12 @@ def test_parser_workflow_runs_on_the_small_corpus_and_skips_finished_stages(
     again = run_workflow(tmp_path, "parser")
     for stage in ("word2vec", "pretrain-bilm", "train-parser", "evaluate-parser"):
         assert f"Skipping '{stage}': nothing changed" in again
+    # the held-out score, once the model is finished
+    run_workflow(tmp_path, "evaluate-parser-test")
+    test_scores = json.loads(
+        (tmp_path / "training/parser/test_scores.json").read_text()
+    )
+    assert test_scores["conll2018"] == scores["conll2018"]  # here the same file
 
 
 def test_every_workflow_starts_on_the_small_corpus(tmp_path):

@@ -3,6 +3,7 @@
 (a hash of all its bytes and its number of items) for the manifest; a second
 reads the items of the shards still to do."""
 
+import contextlib
 import gzip
 import hashlib
 import tempfile
@@ -15,9 +16,8 @@ from spacy.tokens import DocBin
 from spacy.vocab import Vocab
 from srsly import msgpack
 
-from .shards import Shard
+from .shards import DOCS_SUFFIX, Shard
 
-DOCS_SUFFIX = ".spacy"
 CHUNK = 1 << 20
 BOM = "\ufeff"
 # Items: a text line's number and text, or a .spacy doc's index and the doc
@@ -82,26 +82,23 @@ def _is_gz(path: Path) -> bool:
     return path.suffix == ".gz"
 
 
-class _reading:
-    """Turns the errors of a truncated or corrupt input into a ValueError
-    that names the file (gzip's EOFError names nothing)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind, err, traceback) -> bool:
-        if kind is not None and issubclass(
-            kind, (EOFError, gzip.BadGzipFile, zlib.error, msgpack.exceptions.ExtraData)
-        ):
-            raise ValueError(
-                f"{self.path} is truncated or corrupt ({type(err).__name__}: {err})."
-            ) from None
-        if kind is not None and issubclass(kind, _CorruptDocBin):
-            raise ValueError(f"{self.path} is not a spaCy DocBin: {err}") from None
-        return False
+@contextlib.contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Turn the errors of a truncated or corrupt input into a ValueError that
+    names the file (gzip's EOFError names nothing)."""
+    try:
+        yield
+    except (
+        EOFError,
+        gzip.BadGzipFile,
+        zlib.error,
+        msgpack.exceptions.ExtraData,
+    ) as err:
+        raise ValueError(
+            f"{path} is truncated or corrupt ({type(err).__name__}: {err})."
+        ) from None
+    except _CorruptDocBin as err:
+        raise ValueError(f"{path} is not a spaCy DocBin: {err}") from None
 
 
 def read_items(

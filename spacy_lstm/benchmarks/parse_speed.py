@@ -1,7 +1,8 @@
 """Parse speed of spaCy pipelines on gold-tokenized sentences, side by side.
 
     python -m spacy_lstm.benchmarks.parse_speed PIPELINE [PIPELINE ...] \\
-        --conllu DEV.conllu [--int8] [--train-config CONFIG ... --train TRAIN --dev DEV]
+        --conllu DEV.conllu [--threads 1 | --all-cores] [--int8] \\
+        [--train-config CONFIG ... --train TRAIN --dev DEV]
 
 Every sentence of the CoNLL-U file becomes one doc with its gold words, and
 sentence segmenters are disabled, as when parsing with gold sentences. The
@@ -12,6 +13,14 @@ in words per second (single process, `nlp.pipe`), with its CoNLL 2018 UAS and
 LAS, and its speed as a multiple of the last pipeline's (the anchor): the
 median over the rounds of the ratio within each round, which
 holds up better than the best rounds on a machine whose speed drifts.
+
+Every pipeline gets the same cores. By default one: torch on one thread, one
+process (spaCy's CNN layers run on one thread whatever torch is allowed, so
+this is the per-core comparison; --threads N gives ours N threads, more cores
+than the CNN). With --all-cores every pipeline gets all the
+machine's cores: spaCy's CNN through nlp.pipe's n_process, ours through torch's
+threads or through n_process, both timed and the faster kept. The output
+names the threads and processes each pipeline ran with.
 
 A pipeline with spacy-lstm torch layers runs in float32 and, where the CPU
 computes bfloat16 natively (AVX512-BF16 or AMX), in bfloat16 as well; with
@@ -27,6 +36,7 @@ Prints one JSON line.
 
 import argparse
 import json
+import os
 import statistics
 import time
 from itertools import islice
@@ -51,9 +61,39 @@ from ..cli.evaluate_parser import (
 from ..inference import int8_inference, precision_of, set_precision, torch_shims
 from . import describe_cpu
 
+# (torch threads, nlp.pipe processes) of one timing
+Setting = Tuple[int, int]
+
+
+def settings(
+    has_torch: bool, cores: int, all_cores: bool, threads: int = 1
+) -> List[Setting]:
+    """What to time a pipeline with. By default every pipeline gets one core:
+    one thread, one process. With all_cores every pipeline gets all of them:
+    through processes for a pipeline without torch layers (spaCy's CNN layers
+    use one thread whatever torch is allowed), and for ours through torch's
+    threads and through processes, both timed (the faster is reported).
+
+    has_torch (bool): Whether the pipeline has spacy-lstm torch layers.
+    cores (int): The machine's cores.
+    all_cores (bool): All cores for every pipeline, instead of one.
+    threads (int): Torch threads for ours without all_cores: more than one
+        gives ours more cores than spaCy's CNN, and the output says so.
+    RETURNS (List[Tuple[int, int]]): (torch threads, processes) settings.
+    """
+    if not all_cores or cores < 2:
+        return [(threads if has_torch else 1, 1)]
+    if not has_torch:
+        return [(1, cores)]
+    return [(cores, 1), (1, cores)]
+
 
 def parse(
-    nlp: Language, sentences: List[Sentence], batch_size: int, seed: int = 0
+    nlp: Language,
+    sentences: List[Sentence],
+    batch_size: int,
+    seed: int = 0,
+    setting: Setting = (1, 1),
 ) -> Tuple[float, List[Doc]]:
     """Seconds to parse the sentences, one doc each, with nlp.pipe, in the
     order that the seed shuffles them into, and the parsed docs in the
@@ -64,8 +104,10 @@ def parse(
     the next)."""
     order = numpy.random.default_rng(seed).permutation(len(sentences))
     docs = gold_sentence_docs(nlp, [sentences[i] for i in order])
+    threads, n_process = setting
+    torch.set_num_threads(threads)
     start = time.perf_counter()
-    docs = list(nlp.pipe(docs, batch_size=batch_size))
+    docs = list(nlp.pipe(docs, batch_size=batch_size, n_process=n_process))
     seconds = time.perf_counter() - start
     in_order: List[Doc] = [docs[0]] * len(docs)
     for doc, i in zip(docs, order):
@@ -119,7 +161,14 @@ def main() -> None:
     parser.add_argument("--conllu", help="gold-tokenized sentences to parse")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=0, help="0: torch default")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch threads of ours (default 1)"
+    )
+    parser.add_argument(
+        "--all-cores",
+        action="store_true",
+        help="every pipeline on all cores (default: one core each)",
+    )
     parser.add_argument("--int8", action="store_true", help="also time int8 copies")
     parser.add_argument("--train-config", nargs="*", default=[])
     parser.add_argument("--train", help="training data for --train-config")
@@ -130,15 +179,15 @@ def main() -> None:
         parser.error("--conllu is needed to time pipelines (gold-tokenized sentences)")
     if not args.pipelines and not args.train_config:
         parser.error("nothing to time: pipelines (with --conllu) or --train-config")
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    cores = os.cpu_count() or 1
     result: Dict = describe_cpu()
+    result["cores"] = "all" if args.all_cores else args.threads
 
     if args.pipelines:
         sents = read_conllu(Path(args.conllu))
         words = sum(len(s.words) for s in sents)
         result["sentences"], result["words"] = len(sents), words
-        nlps = {}
+        nlps: Dict[str, Language] = {}
         for path in args.pipelines:
             nlp = load_for_gold_sentences(path)
             if not torch_shims(nlp):  # no spacy-lstm layers: spaCy's CNN
@@ -150,16 +199,34 @@ def main() -> None:
                 nlps[f"{path} bfloat16"] = set_precision(nlp, "bfloat16")
             if args.int8:
                 nlps[f"{path} int8"] = int8_inference(load_for_gold_sentences(path))
-        for nlp in nlps.values():
-            parse(nlp, sents, args.batch_size, seed=args.rounds)  # warm up
-        times: Dict[str, List[float]] = {name: [] for name in nlps}
+        tried = {
+            name: settings(bool(torch_shims(nlp)), cores, args.all_cores, args.threads)
+            for name, nlp in nlps.items()
+        }
+        for name, nlp in nlps.items():  # warm up
+            for setting in tried[name]:
+                parse(nlp, sents, args.batch_size, args.rounds, setting)
+        times_of: Dict[Tuple[str, Setting], List[float]] = {
+            (name, setting): [] for name in nlps for setting in tried[name]
+        }
         parses = {}
         for round_ in range(args.rounds):
-            for name, nlp in nlps.items():
-                seconds, parses[name] = parse(nlp, sents, args.batch_size, round_)
-                times[name].append(seconds)
+            for (name, setting), so_far in times_of.items():
+                nlp = nlps[name]
+                seconds, parses[name] = parse(
+                    nlp, sents, args.batch_size, round_, setting
+                )
+                so_far.append(seconds)
+        # each pipeline's faster setting, by its best round
+        best = {
+            name: min(tried[name], key=lambda setting: min(times_of[name, setting]))
+            for name in nlps
+        }
+        times = {name: times_of[name, best[name]] for name in nlps}
         anchor = list(nlps)[-1]
         for name in nlps:
+            threads, n_process = best[name]
+            result[f"threads / processes {name}"] = [threads, n_process]
             result[f"parse words/s {name}"] = round(words / min(times[name]))
             if name != anchor:
                 ratio = speed_ratio(times[name], times[anchor])
@@ -176,6 +243,7 @@ def main() -> None:
         overrides["paths.train"] = args.train
     if args.dev:
         overrides["paths.dev"] = args.dev
+    torch.set_num_threads(args.threads)
     for config_path in args.train_config:
         speed = train_words_per_second(config_path, overrides, args.train_batches)
         result[f"train words/s {config_path}"] = round(speed)

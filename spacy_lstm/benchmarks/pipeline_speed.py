@@ -12,8 +12,11 @@ starting the workers), with each pipeline's speed as a multiple of the last
 pipeline's (the anchor) in the same setting: the median of the per-round
 ratios. A pipeline with spacy-lstm torch layers runs in float32 and, where the
 CPU computes bfloat16 natively, in bfloat16 as well, with the share of tokens
-whose head, and head and label, agree with its float32 parse. Prints one JSON
-line, with the CPU and its bfloat16 flags.
+whose head, and head and label, agree with its float32 parse. Every pipeline
+gets the same cores: torch's --threads (default one; spaCy's CNN layers use one
+thread whatever torch is allowed) in one process, or one thread in each of
+n_process workers. Prints one JSON line, with the CPU, its bfloat16 flags and
+the threads and processes of every timing.
 """
 
 import argparse
@@ -67,7 +70,9 @@ def main() -> None:
     parser.add_argument("--n-process", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch threads with n_process=1"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     texts = raw_texts(args.conllu, args.sents_per_doc)
@@ -107,6 +112,11 @@ def main() -> None:
             )
             for (name, n), wps in speeds.items()
             if name != anchor
+        },
+        # the forked workers of n_process > 1 run torch on one thread each
+        "threads / processes": {
+            f"{name} n_process={n}": [args.threads if n == 1 else 1, n]
+            for name, n in speeds
         },
         "pipes": {name: nlp.pipe_names for name, nlp in nlps.items()},
     }

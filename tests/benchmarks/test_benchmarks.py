@@ -240,3 +240,57 @@ def test_ewt_genre_labels_each_sentence_by_its_id(tmp_path, monkeypatch, capsys)
     train.write_text(conllu([("7", "Hi")]))
     with pytest.raises(SystemExit, match="line 4.*sent_id"):
         ewt_genre.main()
+
+
+def test_every_pipeline_gets_the_same_cores():
+    from spacy_lstm.benchmarks.parse_speed import settings
+
+    # one core each by default, whatever the machine has
+    assert settings(True, 16, False) == settings(False, 16, False) == [(1, 1)]
+    # all cores: spaCy's CNN through processes, ours through threads or processes
+    assert settings(False, 4, True) == [(1, 4)]
+    assert settings(True, 4, True) == [(4, 1), (1, 4)]
+    assert settings(True, 1, True) == [(1, 1)]
+    # --threads gives ours more threads, never spaCy's CNN
+    assert settings(True, 2, False, threads=2) == [(2, 1)]
+    assert settings(False, 2, False, threads=2) == [(1, 1)]
+
+
+@pytest.mark.parametrize("all_cores", [False, True])
+def test_parse_speed_says_the_threads_of_every_pipeline(
+    demo, all_cores, tmp_path, monkeypatch, capsys
+):
+    import json
+
+    import spacy
+    import torch
+
+    from spacy_lstm.benchmarks import parse_speed
+
+    cnn = spacy.blank("en")  # an untrained spaCy CNN parser stands for the anchor
+    cnn.add_pipe("parser").add_label("dep")
+    cnn.initialize()
+    cnn.to_disk(tmp_path / "blank")
+    conllu = Path(__file__).parent.parent.parent / "corpus" / "ud" / "dev.conllu"
+    ours = str(demo[0] / "pipeline")
+    argv = [ours, str(tmp_path / "blank"), "--conllu", str(conllu), "--rounds", "1"]
+    monkeypatch.setattr(
+        "sys.argv", ["parse_speed", *argv] + ["--all-cores"] * all_cores
+    )
+    monkeypatch.setattr(parse_speed.os, "cpu_count", lambda: 2)
+    threads = torch.get_num_threads()
+    try:
+        parse_speed.main()
+    finally:
+        torch.set_num_threads(threads)
+    result = json.loads(capsys.readouterr().out.splitlines()[-1])
+    ran = {k: v for k, v in result.items() if k.startswith("threads / processes")}
+    ours_settings = [v for k, v in ran.items() if ours in k]
+    assert ours_settings and len(ran) == len(ours_settings) + 1
+    if all_cores:
+        assert result["cores"] == "all"
+        assert ran[f"threads / processes {tmp_path / 'blank'}"] == [1, 2]
+        assert all(v in ([2, 1], [1, 2]) for v in ours_settings)
+    else:
+        assert result["cores"] == 1
+        assert all(v == [1, 1] for v in ran.values())
