@@ -201,13 +201,19 @@ def test_the_readme_command(pipeline, tmp_path):
     assert summary["docs"] == n_lines and summary["refused"] == 0
 
 
-def test_each_process_loads_the_pipeline_once(pipeline, monkeypatch):
-    loads = []
+@pytest.fixture
+def loads(monkeypatch):
+    """The pipelines spacy.load loads, with the worker's cache emptied."""
+    loaded = []
     monkeypatch.setattr(worker, "_PIPELINES", {})
     real_load = spacy.load
     monkeypatch.setattr(
-        spacy, "load", lambda name: loads.append(name) or real_load(name)
+        spacy, "load", lambda name: loaded.append(name) or real_load(name)
     )
+    return loaded
+
+
+def test_each_process_loads_the_pipeline_once(pipeline, loads):
     for _ in range(2):
         docs, rows = annotate_module.annotate_shard(pipeline, "x.txt", [(1, "A doc.")])
     assert loads == [pipeline] and rows[0]["tokens"] == 3
@@ -305,13 +311,7 @@ def stop_after_one(counts):
     raise KeyboardInterrupt
 
 
-def test_workers_key_their_pipeline_by_its_digest(own_pipeline, monkeypatch):
-    loads = []
-    monkeypatch.setattr(worker, "_PIPELINES", {})
-    real_load = spacy.load
-    monkeypatch.setattr(
-        spacy, "load", lambda name: loads.append(name) or real_load(name)
-    )
+def test_workers_key_their_pipeline_by_its_digest(own_pipeline, loads, monkeypatch):
     path = str(own_pipeline)
     before = annotate_module.pipeline_digest(path)
     _, rows = worker.annotate_shard(path, "x.txt", [(1, "A doc.")], digest=before)
