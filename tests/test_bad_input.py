@@ -17,8 +17,8 @@ from spacy.vectors import Vectors
 from typer.testing import CliRunner
 
 from spacy_lstm.cli import app
-from spacy_lstm.conllu import read_conllu
 from spacy_lstm.models.torch_wrapper import load_state_dict_safely
+from spacy_lstm.training.conllu import read_conllu
 
 ROOT = Path(__file__).parent.parent
 UD = ROOT / "corpus" / "ud"

@@ -9,7 +9,7 @@ import spacy
 from spacy.cli.train import train
 
 from spacy_lstm.cli.evaluate_parser import evaluate_parser, load_for_gold_sentences
-from spacy_lstm.conllu import read_conllu
+from spacy_lstm.training.conllu import read_conllu
 
 ROOT = Path(__file__).parent.parent
 UD = ROOT / "corpus" / "ud"

@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple
 
-from ..conllu import Sentence, read_conllu
+from ..training.conllu import Sentence, read_conllu
 from .items import AgreementItem
 
 SUBJECT_DEPS = ("nsubj", "nsubj:pass")

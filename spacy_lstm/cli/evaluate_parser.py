@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+import spacy
 import typer
 from spacy.cli.evaluate import render_parses
 from spacy.language import Language
@@ -11,8 +12,9 @@ from spacy.scorer import Scorer
 from spacy.tokens import Doc
 from spacy.training import Example
 
-from ..conllu import Sentence, read_conllu
+from ..conll2018 import docs_to_conllu, evaluate, read_ud
 from ..inference import int8_inference, precision_of, set_precision
+from ..training.conllu import Sentence, read_conllu, read_paragraphs
 from . import app
 from ._util import (
     json_output_option,
@@ -107,23 +109,45 @@ def evaluate_parser_cli(
     int8: bool = typer.Option(
         False, "--int8", help="Parse with int8 encoders and scorers (CPU)"
     ),
+    raw_text: bool = typer.Option(
+        False,
+        "--raw-text",
+        help="Give the pipeline each paragraph's raw text and score its tokens, "
+        "words, sentences, tags and trees as the CoNLL 2018 shared task did",
+    ),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU ID or -1 for CPU"),
 ) -> None:
     """Parse each sentence of a CoNLL-U file, with its gold words, as one doc
     (sentence segmenters are disabled), and print one JSON line with UAS and
     LAS in both conventions and the parse speed. Works with lstm_parser and
     spaCy's own parser.
+
+    With --raw-text the whole pipeline reads the text instead, one paragraph
+    per doc (from `# newpar` / `# newdoc`; a file without them is one
+    paragraph), and the output is scored by character alignment: precision,
+    recall and F1 of tokens, multiword tokens, words, sentences, UPOS, XPOS,
+    UFeats, lemmas, UAS and LAS (labels without subtypes).
     """
     use_device(gpu_id)
-    nlp = set_precision(load_for_gold_sentences(pipeline), precision)
+    if raw_text:
+        nlp = set_precision(spacy.load(pipeline), precision)
+    else:
+        nlp = set_precision(load_for_gold_sentences(pipeline), precision)
     if int8:
         int8_inference(nlp)
-    sentences = read_conllu(gold)
-    scores, docs = evaluate_parser(nlp, sentences, batch_size)
+    if raw_text:
+        scores, system = evaluate_raw_text(nlp, gold, batch_size)
+        docs = None
+    else:
+        sentences = read_conllu(gold)
+        scores, docs = evaluate_parser(nlp, sentences, batch_size)
     scores["precision"] = "int8" if int8 else precision_of(nlp)
     if predictions is not None:
-        write_conllu(output_file(predictions), sentences, docs)
-    if displacy_path is not None:
+        if raw_text:
+            output_file(predictions).write_text(system, encoding="utf8")
+        else:
+            write_conllu(output_file(predictions), sentences, docs)
+    if displacy_path is not None and docs is not None:
         output_file(displacy_path / "parses.html")
         render_parses(
             docs, displacy_path, pipeline, displacy_limit, ents=False, spans=False
@@ -179,3 +203,28 @@ def evaluate_parser(
         "words_per_second": round(n_words / seconds),
     }
     return scores, docs
+
+
+def evaluate_raw_text(
+    nlp: Language, gold: Path, batch_size: int = 64
+) -> Tuple[Dict, str]:
+    """Run the whole pipeline on each paragraph of a CoNLL-U file's raw text
+    and score the result against the file by character alignment.
+
+    RETURNS (Tuple[Dict, str]): The scores and the system's CoNLL-U.
+    """
+    gold_ud = read_ud(Path(gold).read_text(encoding="utf8"), str(gold))
+    paragraphs = read_paragraphs(gold)
+    start = time.perf_counter()
+    docs = list(
+        progress(nlp.pipe(paragraphs, batch_size=batch_size), len(paragraphs), "par")
+    )
+    seconds = time.perf_counter() - start
+    system = docs_to_conllu(docs)
+    scores = {
+        "paragraphs": len(paragraphs),
+        "words": len(gold_ud.words),
+        "conll2018_raw_text": evaluate(gold_ud, read_ud(system, "the system output")),
+        "words_per_second": round(len(gold_ud.words) / seconds),
+    }
+    return scores, system

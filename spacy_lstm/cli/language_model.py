@@ -10,7 +10,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..pipeline.language_model import LanguageModel
-from ..readers import EOS
+from ..training.readers import EOS
 from ..visualize import gates_svg
 from . import app
 from ._util import (

@@ -26,9 +26,9 @@ from thinc.api import Config, Model, Optimizer
 from ..extensions import install_extension
 from ..models.language_model import set_vocab_size, torch_module
 from ..precision import autocast, check_precision, inference_dtype
-from ..readers import EOS, LMStreamCorpus
 from ..torch_modules.gates import MAIN_GATES
 from ..torch_modules.language_model import detach_state
+from ..training.readers import EOS, LMStreamCorpus
 from ..util import KeepsVectorsKey, load_or_explain
 from .lm_queries import LOG2, LanguageModelQueries
 

@@ -13,8 +13,8 @@ import torch
 from spacy.tokens import Doc
 
 from ..models.language_model import torch_module
-from ..readers import EOS
 from ..torch_modules.gates import gate_activations
+from ..training.readers import EOS
 
 LOG2 = math.log(2)
 

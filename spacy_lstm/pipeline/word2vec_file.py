@@ -22,7 +22,7 @@ from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from ..models.word2vec import key_attr_id
-from ..readers import PlainTextCorpus
+from ..training.readers import PlainTextCorpus
 from ..vectors.sgns import train_sentences
 from .word2vec import (
     KeyCounter,

@@ -6,7 +6,7 @@ from spacy.cli.train import train
 from typer.testing import CliRunner
 
 from spacy_lstm.cli import app
-from spacy_lstm.conllu import read_conllu
+from spacy_lstm.training.conllu import read_conllu
 
 ROOT = Path(__file__).parent.parent.parent
 DEV = ROOT / "corpus" / "ud" / "dev.conllu"
@@ -68,3 +68,24 @@ def test_read_conllu_rejects_bad_files(tmp_path):
     bad.write_text("1\tHello\t_\n\n", encoding="utf8")
     with pytest.raises(ValueError, match="line 1: expected 10 tab-separated columns"):
         read_conllu(bad)
+
+
+def test_evaluate_parser_on_raw_text(pipeline, tmp_path):
+    from spacy_lstm.conll2018 import METRICS, read_ud
+
+    predictions = tmp_path / "raw.conllu"
+    result = CliRunner().invoke(
+        app,
+        ["evaluate-parser", str(pipeline), str(DEV), "--raw-text",
+         "--predictions", str(predictions)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.output.splitlines()[-1])
+    assert scores["paragraphs"] == 1 and scores["words"] == 71
+    raw = scores["conll2018_raw_text"]
+    assert set(raw) == set(METRICS)
+    # spaCy's English tokenizer splits this small corpus as its gold does
+    assert raw["tokens"]["f1"] == raw["words"]["f1"] == 1.0
+    assert 0.0 <= raw["las"]["f1"] <= raw["uas"]["f1"] <= 1.0
+    gold = read_ud(DEV.read_text(encoding="utf8"))
+    assert read_ud(predictions.read_text(encoding="utf8")).characters == gold.characters

@@ -15,7 +15,7 @@ from typing import List, NamedTuple, Optional
 
 import numpy
 
-from .parsing import find_cycle
+from ..parsing import find_cycle
 
 WORD_ID = re.compile(r"^[1-9][0-9]*$")
 # multiword tokens (3-4) and empty nodes (5.1) are kept but are not words
@@ -116,3 +116,86 @@ def _warn_about_trees(sentences: List[Sentence], path: Path) -> None:
             f"(the first, at line {sentence.first_line}, has {problem}). A parser "
             "learns and is scored on them as they are."
         )
+
+
+def read_paragraphs(path: Path) -> List[str]:
+    """The raw text of a CoNLL-U file, one string per paragraph, for a pipeline
+    to tokenize, split and parse as a user's text.
+
+    A paragraph starts at each `# newpar` or `# newdoc` comment; a file with
+    neither is one paragraph (with a warning). A sentence's text is its
+    `# text` comment, or else its tokens' forms joined as their SpaceAfter=No
+    marks say. Sentences of a paragraph are joined by a space, or by nothing
+    where the last token of the first one has SpaceAfter=No.
+
+    RETURNS (List[str]): The paragraphs' texts.
+    """
+    path = Path(path)
+    paragraphs: List[List[str]] = []
+    marked = False
+    for sentence_lines, first in _blocks(path):
+        starts = any(_starts_paragraph(line) for line in sentence_lines)
+        marked = marked or starts
+        if starts or not paragraphs:
+            paragraphs.append([])
+        text, space_after = _sentence_text(sentence_lines, path, first)
+        paragraphs[-1].append(text + (" " if space_after else ""))
+    if not paragraphs:
+        raise ValueError(f"No sentences found in CoNLL-U file {path}")
+    if not marked and len(paragraphs[0]) > 1:
+        warnings.warn(
+            f"{path} has no '# newpar' or '# newdoc' lines: its "
+            f"{len(paragraphs[0])} sentences are read as one paragraph."
+        )
+    return ["".join(sentences).rstrip(" ") for sentences in paragraphs]
+
+
+def _starts_paragraph(line: str) -> bool:
+    return line.startswith("#") and line[1:].lstrip().startswith(("newpar", "newdoc"))
+
+
+def _blocks(path: Path):
+    try:
+        text = path.read_text(encoding="utf8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"CoNLL-U file {path} is not UTF-8: {err}") from None
+    block: List[str] = []
+    start = 1
+    for number, line in enumerate(text.splitlines() + [""], start=1):
+        if line.strip():
+            block.append(line)
+            continue
+        if any(not line.startswith("#") for line in block):
+            yield block, start
+        block, start = [], number + 1
+
+
+def _sentence_text(lines: List[str], path: Path, first: int):
+    """The sentence's text and whether a space follows it."""
+    text = None
+    pieces: List[str] = []
+    inside_mwt_until = 0
+    space_after = True
+    for i, line in enumerate(lines):
+        if line.startswith("#"):
+            key, _, value = line[1:].partition("=")
+            if key.strip() == "text":
+                text = value.strip()
+            continue
+        cols = line.split("\t")
+        if len(cols) != 10:
+            raise ValueError(
+                f"{path}, line {first + i}: expected 10 tab-separated columns, "
+                f"found {len(cols)}"
+            )
+        if "." in cols[0]:
+            continue
+        if "-" in cols[0]:
+            inside_mwt_until = int(cols[0].split("-")[1])
+        elif WORD_ID.match(cols[0]) and int(cols[0]) <= inside_mwt_until:
+            continue
+        space_after = "SpaceAfter=No" not in cols[9].split("|")
+        pieces.append(cols[1] + (" " if space_after else ""))
+    if text is None:
+        text = "".join(pieces).rstrip(" ")
+    return text, space_after
