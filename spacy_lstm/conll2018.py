@@ -12,7 +12,9 @@ hold the same characters.
 import unicodedata
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
+
+from .extensions import surface_span, surface_text
 
 ID, FORM, LEMMA, UPOS, XPOS, FEATS, HEAD, DEPREL, DEPS, MISC = range(10)
 # UFeats compares only these (the task's list): treebank-specific ones are left out
@@ -329,41 +331,62 @@ def docs_to_conllu(docs: Sequence[Doc]) -> str:
     """CoNLL-U for the sentences of docs, as a system output: whitespace
     tokens left out (a word headed by one hangs from that token's head),
     "_" for what the pipeline does not predict, and a word whose head lies
-    outside its sentence made a root.
+    outside its sentence made a root. Words that lstm_tokenizer read from one
+    multiword token are written under a line for that token.
     """
     blocks = []
     for doc in docs:
         sentences = doc.sents if _has_sentences(doc) else [doc[:]]
+        text = surface_text(doc)
         new_paragraph = True
         for sent in sentences:
             kept = [t for t in sent if not t.is_space]
             if not kept:
                 continue
             ids = {t.i: n for n, t in enumerate(kept, start=1)}
+            spans = [surface_span(t) for t in kept]
             lines = ["# newpar"] if new_paragraph else []
             new_paragraph = False
             lines.append(f"# sent_id = {len(blocks) + 1}")
-            lines.append(f"# text = {_no_tabs(sent.text.strip())}")
-            for n, token in enumerate(kept, start=1):
-                head = token.head
-                while head.i not in ids and head.head.i != head.i:
-                    head = head.head  # past whitespace tokens
-                head_id = ids.get(head.i, 0) if head.i != token.i else 0
-                deprel = "root" if head_id == 0 else (token.dep_ or "_")
-                space_after = (
-                    token.whitespace_
-                    or token.i + 1 == len(doc)
-                    or doc[token.i + 1].is_space
-                )
-                misc = "_" if space_after else "SpaceAfter=No"
-                cols = [
-                    str(n), token.text, token.lemma_ or "_", token.pos_ or "_",
-                    token.tag_ or "_", str(token.morph) or "_", str(head_id),
-                    deprel, "_", misc,
-                ]  # fmt: skip
-                lines.append("\t".join(_no_tabs(c) for c in cols))
+            lines.append(f"# text = {_no_tabs(text[spans[0][0] : spans[-1][1]])}")
+            n = 0
+            while n < len(kept):
+                last = n  # the last word read from the same characters
+                while last + 1 < len(kept) and spans[last + 1] == spans[n]:
+                    last += 1
+                misc = _misc(doc, kept[last])
+                if last > n:
+                    start, end = spans[n]
+                    lines.append(
+                        f"{n + 1}-{last + 1}\t{_no_tabs(text[start:end])}"
+                        + "\t_" * 7
+                        + f"\t{misc}"
+                    )
+                for k in range(n, last + 1):
+                    word_misc = misc if last == n else "_"
+                    lines.append(_word_line(kept[k], k + 1, ids, word_misc))
+                n = last + 1
             blocks.append("\n".join(lines) + "\n")
     return "\n".join(blocks) + ("\n" if blocks else "")
+
+
+def _misc(doc: Doc, token: Token) -> str:
+    after = token.i + 1
+    space_after = token.whitespace_ or after == len(doc) or doc[after].is_space
+    return "_" if space_after else "SpaceAfter=No"
+
+
+def _word_line(token: Token, n: int, ids: Dict[int, int], misc: str) -> str:
+    head = token.head
+    while head.i not in ids and head.head.i != head.i:
+        head = head.head  # past whitespace tokens
+    head_id = ids.get(head.i, 0) if head.i != token.i else 0
+    deprel = "root" if head_id == 0 else (token.dep_ or "_")
+    cols = [
+        str(n), token.text, token.lemma_ or "_", token.pos_ or "_",
+        token.tag_ or "_", str(token.morph) or "_", str(head_id), deprel, "_", misc,
+    ]  # fmt: skip
+    return "\t".join(_no_tabs(c) for c in cols)
 
 
 def _has_sentences(doc: Doc) -> bool:

@@ -23,6 +23,7 @@ ON_CORPUS = {
     "similarity": "corpus/text/similarity.tsv",
     "word2vec_min_count": "2",
     "parser_max_steps": "30",
+    "ud_max_steps": "20",
     "textcat_max_steps": "10",
 }
 

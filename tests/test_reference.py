@@ -24,6 +24,7 @@ GROUPS = (
     "spacy_callbacks",
     "spacy_loggers",
     "spacy_scorers",
+    "spacy_tokenizers",
     "spacy_cli",
 )
 
@@ -92,7 +93,7 @@ def test_every_extension_is_documented():
     nlp = spacy.blank("en")
     for factory in entry_points("spacy_factories"):
         nlp.add_pipe(factory)  # creating a component installs its extensions
-    assert len(_INSTALLED) == 9
+    assert len(_INSTALLED) == 12
     for cls, name in _INSTALLED:
         assert f"`{cls}._.{name}`" in REFERENCE
 

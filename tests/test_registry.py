@@ -17,6 +17,7 @@ GROUPS = {
     "spacy_callbacks": "callbacks",
     "spacy_misc": "misc",
     "spacy_loggers": "loggers",
+    "spacy_tokenizers": "tokenizers",
     "spacy_cli": "cli",
 }
 
@@ -40,6 +41,8 @@ BUILD_ARGS = {
     "spacy-lstm.BiLSTMEncoder.v1": lambda: {"width": 8, "depth": 1, "dropout": 0.0},
     "spacy-lstm.BiaffineParser.v1": lambda: {"tok2vec": small_tok2vec()},
     "spacy-lstm.CharEmbed.v1": lambda: {"words": small_tok2vec().get_ref("embed")},
+    "spacy-lstm.CharTagger.v1": lambda: {"width": 8, "depth": 1},
+    "spacy-lstm.RawTextTokenizer.v1": lambda: {},
     "spacy-lstm.Corpus.v1": lambda: {"path": "corpus/ud/dev.conllu"},
     "spacy-lstm.PlainText.v1": lambda: {"path": "corpus/text/sample.txt"},
     "spacy-lstm.WithSilver.v1": lambda: {

@@ -18,6 +18,7 @@ def main() -> None:
 
 
 from . import (  # noqa: E402,F401  (registers the commands)
+    add_tokenizer,
     agreement,
     annotate,
     demo,

@@ -11,11 +11,15 @@ counted in a warning.
 import re
 import warnings
 from pathlib import Path
-from typing import List, NamedTuple, Optional
+from typing import List, NamedTuple, Optional, Tuple
 
 import numpy
 
 from ..parsing import find_cycle
+
+# A reference doc's raw text, kept where the tokenizer can learn from it:
+# (text, [(start, end, words, sentence_end), ...]) per token of the text
+RAW_TEXT_KEY = "spacy_lstm.raw_text"
 
 WORD_ID = re.compile(r"^[1-9][0-9]*$")
 # multiword tokens (3-4) and empty nodes (5.1) are kept but are not words
@@ -199,3 +203,40 @@ def _sentence_text(lines: List[str], path: Path, first: int):
     if text is None:
         text = "".join(pieces).rstrip(" ")
     return text, space_after
+
+
+def raw_text_tokens(sentences: List[Sentence]) -> Tuple[str, List[Tuple]]:
+    """The text of consecutive sentences as written (tokens' forms and their
+    SpaceAfter=No; a multiword token's surface form once), with each token's
+    character span, how many words it holds and whether a sentence ends there.
+
+    RETURNS (Tuple[str, List[Tuple]]): The text and (start, end, n_words,
+        sentence_end) for each token.
+    """
+    pieces: List[str] = []
+    tokens: List[Tuple] = []
+    at = 0
+    for sentence in sentences:
+        inside_until = 0
+        sentence_tokens = []
+        for line in sentence.lines:
+            if line.startswith("#"):
+                continue
+            cols = line.split("\t")
+            if "." in cols[0]:
+                continue
+            if "-" in cols[0]:
+                first, last = map(int, cols[0].split("-"))
+                inside_until, n_words = last, last - first + 1
+            elif int(cols[0]) <= inside_until:
+                continue
+            else:
+                n_words = 1
+            space = "" if "SpaceAfter=No" in cols[9].split("|") else " "
+            sentence_tokens.append((cols[1], n_words, space))
+        for i, (form, n_words, space) in enumerate(sentence_tokens):
+            last = i + 1 == len(sentence_tokens)
+            tokens.append((at, at + len(form), n_words, last))
+            pieces.append(form + space)
+            at += len(form) + len(space)
+    return "".join(pieces), tokens

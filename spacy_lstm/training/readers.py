@@ -16,7 +16,7 @@ from spacy.training.converters import conllu_to_docs
 from spacy.util import ensure_path, registry
 from spacy.vocab import Vocab
 
-from .conllu import read_conllu
+from .conllu import RAW_TEXT_KEY, raw_text_tokens, read_conllu
 
 # What gzip raises on a truncated or corrupt file, named by the readers
 GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
@@ -80,6 +80,7 @@ class ConlluCorpus(Corpus):
         self.n_sents = n_sents
         self.gold_tokens = gold_tokens
         self._converted: Optional[DocBin] = None  # converted once, reused each epoch
+        self._raw_texts: List[Tuple] = []
 
     def __call__(self, nlp: Language) -> Iterator[Example]:
         if self.path is None:
@@ -126,10 +127,18 @@ class ConlluCorpus(Corpus):
                     "line needs 10 tab-separated columns."
                 ) from err
             self._converted = DocBin(docs=docs)
+            # each doc's raw text, for a tokenizer to learn from
+            n = self.n_sents
+            self._raw_texts = [
+                raw_text_tokens(sentences[i : i + n])
+                for i in range(0, len(sentences), n)
+            ]
         docs = self._converted.get_docs(vocab)
         for i, doc in enumerate(docs):
             if self.limit >= 1 and i >= self.limit:
                 break
+            if len(self._raw_texts) == len(self._converted):
+                doc.user_data[RAW_TEXT_KEY] = self._raw_texts[i]
             yield doc
 
 

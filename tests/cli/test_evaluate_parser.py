@@ -89,3 +89,54 @@ def test_evaluate_parser_on_raw_text(pipeline, tmp_path):
     assert 0.0 <= raw["las"]["f1"] <= raw["uas"]["f1"] <= 1.0
     gold = read_ud(DEV.read_text(encoding="utf8"))
     assert read_ud(predictions.read_text(encoding="utf8")).characters == gold.characters
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tmp_path_factory):
+    output = tmp_path_factory.mktemp("tokenizer")
+    overrides = {
+        "paths.train": str(ROOT / "corpus/ud/train.conllu"),
+        "paths.dev": str(DEV),
+        "training.max_steps": 30,
+        "training.eval_frequency": 30,
+    }
+    train(ROOT / "configs" / "tokenizer.cfg", output, overrides=overrides)
+    return output / "model-last"
+
+
+def test_add_tokenizer_then_score_raw_text(pipeline, tokenizer, tmp_path):
+    import spacy
+
+    output = tmp_path / "with_tokenizer"
+    result = CliRunner().invoke(
+        app, ["add-tokenizer", str(pipeline), str(tokenizer), str(output)]
+    )
+    assert result.exit_code == 0, result.output
+    nlp = spacy.load(output)
+    assert nlp.pipe_names[0] == "lstm_tokenizer"
+    assert nlp.config["nlp"]["tokenizer"]["@tokenizers"] == (
+        "spacy-lstm.RawTextTokenizer.v1"
+    )
+    doc = nlp("The dog chased a ball. She told me.")
+    assert doc.text == "The dog chased a ball. She told me."
+    assert doc.has_annotation("DEP")
+    result = CliRunner().invoke(
+        app, ["evaluate-parser", str(output), str(DEV), "--raw-text"]
+    )
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.output.splitlines()[-1])["conll2018_raw_text"]
+    assert 0.0 <= scores["las"]["f1"] <= scores["words"]["f1"] <= 1.0
+
+
+def test_add_tokenizer_refuses_another_language(pipeline, tmp_path):
+    import spacy
+
+    french = spacy.blank("fr", config={"nlp": {"tokenizer": {
+        "@tokenizers": "spacy-lstm.RawTextTokenizer.v1"}}})  # fmt: skip
+    french.add_pipe("lstm_tokenizer")
+    french.to_disk(tmp_path / "fr")
+    result = CliRunner().invoke(
+        app, ["add-tokenizer", str(pipeline), str(tmp_path / "fr"), str(tmp_path / "x")]
+    )
+    assert result.exit_code == 1
+    assert "reads 'fr'" in result.output and "must be one language" in result.output

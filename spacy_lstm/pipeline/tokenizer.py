@@ -1,0 +1,613 @@
+"""lstm_tokenizer: tokens, multiword tokens and sentences from a character
+BiLSTM, learned from a treebank's raw text.
+
+spaCy's tokenizer runs before any component and cannot be trained, so the
+work is split in two: spacy-lstm.RawTextTokenizer.v1, the pipeline's
+tokenizer, only splits on whitespace and marks the doc as raw text; the
+lstm_tokenizer component, first in the pipeline, labels each character of the
+doc's text (inside a token, token end, sentence end, end of a multiword token,
+both) and returns a new doc of words with sentence starts. Docs built from
+words (`Doc(vocab, words=...)`, gold words in training) are not marked and
+keep their words.
+
+A multiword token ("du" in French, "don't" in English treebanks) becomes the
+words the treebank writes for it ("de" "le"), from a dictionary of the
+training expansions; one the dictionary lacks stays one word. spaCy has one
+layer of tokens, so a doc with expanded words has those words as its text
+("de le"), and the original text and each word's span in it are kept:
+`doc._.surface_text`, `token._.surface_span` and `token._.surface`. Without
+multiword tokens, doc.text and token.idx are the original text's.
+"""
+
+import re
+import unicodedata
+import warnings
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+import numpy
+import srsly
+import torch
+from spacy import util
+from spacy.language import Language
+from spacy.pipeline import TrainablePipe
+from spacy.tokens import Doc, Token
+from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.util import minibatch, registry
+from spacy.vocab import Vocab
+from thinc.api import Config, Model, Optimizer
+
+from ..conll2018 import Span, UDText, Word, docs_to_conllu, evaluate, read_ud
+from ..extensions import (
+    SURFACE_KEY,
+    install_extension,
+    surface,
+    surface_span,
+    surface_text,
+)
+from ..models.char_tagger import set_char_rows, torch_module
+from ..torch_modules.char_tagger import PAD, UNKNOWN, category_rows
+from ..training.conllu import RAW_TEXT_KEY
+from ..util import load_or_explain
+
+# the label of a token's last character; every other character is INSIDE
+INSIDE, TOKEN_END, SENTENCE_END, MWT_END, MWT_SENTENCE_END = range(5)
+# RawTextTokenizer keeps the text it was given here, marking the doc as raw text
+RAW_KEY = "spacy_lstm.untokenized"
+SURROGATE = re.compile("[\ud800-\udfff]")
+# rows are padded to a multiple of this and batched with rows of their padded
+# length, so that little of a batch is padding
+PAD_TO = 32
+SCORE_KEYS = ("tokens", "mwt", "words", "sents")
+
+default_model_config = """
+[model]
+@architectures = "spacy-lstm.CharTagger.v1"
+char_width = 32
+width = 64
+depth = 1
+dropout = 0.1
+"""
+DEFAULT_TOKENIZER_MODEL = Config().from_str(default_model_config)["model"]
+
+
+@registry.tokenizers("spacy-lstm.RawTextTokenizer.v1")
+def create_raw_text_tokenizer() -> Callable[[Language], "RawTextTokenizer"]:
+    """The tokenizer that goes with lstm_tokenizer: it splits on whitespace
+    and marks the doc as raw text for lstm_tokenizer to tokenize."""
+
+    def make(nlp: Language) -> RawTextTokenizer:
+        return RawTextTokenizer(nlp.vocab)
+
+    return make
+
+
+class RawTextTokenizer:
+    """Whitespace-separated tokens, the text kept exactly, marked as raw text."""
+
+    def __init__(self, vocab: Vocab) -> None:
+        self.vocab = vocab
+
+    def __call__(self, text: str) -> Doc:
+        # spaCy cannot store unpaired surrogates (UTF-8 has none): each is
+        # replaced in the doc and the text is kept as it came for lstm_tokenizer
+        clean = SURROGATE.sub("\ufffd", text)
+        spans = [m.span() for m in re.finditer(r"\S+", clean)]
+        words, spaces, _, _ = words_and_spaces(clean, spans)
+        doc = Doc(self.vocab, words=words, spaces=spaces)
+        doc.user_data[RAW_KEY] = text
+        return doc
+
+    def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterator[Doc]:
+        for text in texts:
+            yield self(text)
+
+    # nothing to save: spaCy calls these when it saves and loads a pipeline
+    def to_bytes(self, **kwargs) -> bytes:
+        return b""
+
+    def from_bytes(self, data: bytes, **kwargs) -> "RawTextTokenizer":
+        return self
+
+    def to_disk(self, path: Path, **kwargs) -> None:
+        Path(path).mkdir(parents=True, exist_ok=True)
+
+    def from_disk(self, path: Path, **kwargs) -> "RawTextTokenizer":
+        return self
+
+
+def words_and_spaces(
+    text: str,
+    spans: Sequence[Tuple[int, int]],
+    words_of: Optional[Sequence[List[str]]] = None,
+) -> Tuple[List[str], List[bool], List[int], List[Tuple[int, int]]]:
+    """spaCy words and spaces for tokens at spans of a text: whitespace of
+    more than one space becomes a whitespace token, as spaCy's tokenizer makes
+    it, so that the doc's text is the text exactly, unless a token is several
+    words (words_of), which are then separated by a space.
+
+    RETURNS (Tuple[List[str], List[bool], List[int], List[Tuple[int, int]]]):
+        The words, whether a space follows each, the index of each span's
+        first word, and the span of the text each word was read from.
+    """
+    words: List[str] = []
+    spaces: List[bool] = []
+    index: List[int] = []
+    read_from: List[Tuple[int, int]] = []
+    at = 0
+    for i, (start, end) in enumerate(list(spans) + [(len(text), len(text))]):
+        gap_start = at
+        if text.startswith(" ", at) and at < start and words:
+            spaces[-1] = True
+            gap_start += 1
+        if gap_start < start:
+            words.append(text[gap_start:start])
+            spaces.append(False)
+            read_from.append((gap_start, start))
+        if start < end:
+            index.append(len(words))
+            token_words = words_of[i] if words_of is not None else [text[start:end]]
+            for k, word in enumerate(token_words):
+                words.append(word)
+                spaces.append(k + 1 < len(token_words))
+                read_from.append((start, end))
+        at = end
+    return words, spaces, index, read_from
+
+
+@Language.factory(
+    "lstm_tokenizer",
+    assigns=["token.is_sent_start", "doc.sents"],
+    default_config={
+        "model": DEFAULT_TOKENIZER_MODEL,
+        "window": 400,
+        "context": 50,
+        "batch_chars": 200000,
+    },
+    default_score_weights={
+        "tokenizer_words_f": 0.5,
+        "tokenizer_sents_f": 0.5,
+        "tokenizer_tokens_f": 0.0,
+        "tokenizer_mwt_f": 0.0,
+    },
+)
+def make_tokenizer(
+    nlp: Language, name: str, model: Model, window: int, context: int, batch_chars: int
+) -> "CharTokenizer":
+    """Create an lstm_tokenizer.
+
+    model (Model): A spacy-lstm.CharTagger.v1.
+    window (int): Characters labelled per row of the BiLSTM: a longer text is
+        cut into windows, so memory stays bounded on a text of any length.
+    context (int): Characters read on each side of a window, not labelled.
+    batch_chars (int): Characters per batch of windows.
+    """
+    for option, value in (("window", window), ("batch_chars", batch_chars)):
+        if value < 1:
+            raise ValueError(f"lstm_tokenizer {option} must be positive, got {value}.")
+    if context < 0:
+        raise ValueError(f"lstm_tokenizer context must be 0 or more, got {context}.")
+    if not isinstance(nlp.tokenizer, RawTextTokenizer):
+        warnings.warn(
+            f"lstm_tokenizer '{name}' tokenizes the docs that "
+            "spacy-lstm.RawTextTokenizer.v1 makes; this pipeline's tokenizer is "
+            f"{type(nlp.tokenizer).__name__}, so its docs pass through unchanged. "
+            'Set [nlp.tokenizer] @tokenizers = "spacy-lstm.RawTextTokenizer.v1".'
+        )
+    return CharTokenizer(
+        nlp.vocab, model, name, window=window, context=context, batch_chars=batch_chars
+    )
+
+
+class CharTokenizer(TrainablePipe):
+    """Tokens, multiword tokens and sentences from a character BiLSTM."""
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        model: Model,
+        name: str = "lstm_tokenizer",
+        *,
+        window: int = 400,
+        context: int = 50,
+        batch_chars: int = 200000,
+    ) -> None:
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+        self.cfg: Dict = {
+            "window": window,
+            "context": context,
+            "batch_chars": batch_chars,
+            "chars": [],
+            "lang": vocab.lang,
+        }
+        self.expansions: Dict[str, List[str]] = {}
+        self._rows: Optional[Dict[str, int]] = None
+        install_extension(Doc, "surface_text", name, getter=surface_text)
+        install_extension(Token, "surface_span", name, getter=surface_span)
+        install_extension(Token, "surface", name, getter=surface)
+
+    # --- applying ------------------------------------------------------------
+    def __call__(self, doc: Doc) -> Doc:
+        return next(self.pipe([doc]))
+
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
+        for batch in minibatch(stream, size=batch_size):
+            raw = [i for i, doc in enumerate(batch) if RAW_KEY in doc.user_data]
+            for i in raw[:1]:
+                self._check_language(batch[i].vocab)
+            labels = self.predict([batch[i].text for i in raw])
+            for i, doc_labels in zip(raw, labels):
+                text = batch[i].user_data[RAW_KEY]
+                batch[i] = self.make_doc(text, doc_labels, vocab=batch[i].vocab)
+            yield from batch
+
+    def predict(self, texts: Sequence[str]) -> List[numpy.ndarray]:
+        """A label for each character of each text."""
+        if not self.cfg["chars"]:
+            raise ValueError(
+                "lstm_tokenizer is not initialized: run nlp.initialize() first."
+            )
+        module = torch_module(self.model)
+        module.eval()
+        labels = [numpy.zeros(len(text), dtype="int64") for text in texts]
+        rows = [
+            (t, w) for t, text in enumerate(texts) for w in self._windows(len(text))
+        ]
+        with torch.no_grad():
+            for batch in self._row_batches(rows):
+                pieces = [texts[t][lo:hi] for t, (lo, hi, _, _) in batch]
+                best = module(*self._tensors(pieces)).argmax(dim=-1).cpu().numpy()
+                for row, (t, (lo, _, keep_lo, keep_hi)) in enumerate(batch):
+                    labels[t][keep_lo:keep_hi] = best[row, keep_lo - lo : keep_hi - lo]
+        return labels
+
+    def make_doc(
+        self, text: str, labels: numpy.ndarray, vocab: Optional[Vocab] = None
+    ) -> Doc:
+        """The doc of words and sentences that the labels give: whitespace
+        always ends a token; a multiword token becomes its words."""
+        original, text = text, SURROGATE.sub("\ufffd", text)
+        tokens = segment(text, labels)
+        spans: List[Tuple[int, int]] = []
+        words_of: List[List[str]] = []
+        for start, end, label in tokens:
+            words = None
+            if label in (MWT_END, MWT_SENTENCE_END):
+                words = self.expand(text[start:end])
+            words_of.append(words or [text[start:end]])
+            spans.append((start, end))
+        words, spaces, index, read_from = words_and_spaces(text, spans, words_of)
+        sent_starts = [False] * len(words)
+        new_sentence = True
+        for (_, _, label), i in zip(tokens, index):
+            sent_starts[i] = new_sentence
+            new_sentence = label in (SENTENCE_END, MWT_SENTENCE_END)
+        if words:
+            sent_starts[0] = True
+        doc = Doc(
+            vocab or self.vocab, words=words, spaces=spaces, sent_starts=sent_starts
+        )
+        if original != text or any(len(words) > 1 for words in words_of):
+            doc.user_data[SURFACE_KEY] = (original, read_from)
+        return doc
+
+    def expand(self, form: str) -> Optional[List[str]]:
+        """The words of a multiword token from the training expansions, the
+        first letter's case carried over ("Du" as "De" "le"); None if unknown."""
+        words = self.expansions.get(form)
+        if words is None:
+            words = self.expansions.get(form.lower())
+            if words is not None and form[:1].isupper():
+                words = [words[0][:1].upper() + words[0][1:]] + words[1:]
+        return words
+
+    # --- training --------------------------------------------------------------
+    def initialize(
+        self, get_examples: Callable[[], Iterable[Example]], *, nlp=None
+    ) -> None:
+        """The characters and the multiword expansions of the training data,
+        and a network sized for them."""
+        validate_get_examples(get_examples, "CharTokenizer.initialize")
+        if nlp is not None and not isinstance(nlp.tokenizer, RawTextTokenizer):
+            raise ValueError(
+                "lstm_tokenizer needs the raw-text tokenizer before it: set "
+                '[nlp.tokenizer] @tokenizers = "spacy-lstm.RawTextTokenizer.v1" '
+                f"(this pipeline has {type(nlp.tokenizer).__name__})."
+            )
+        chars: Counter = Counter()
+        seen: Dict[str, Counter] = defaultdict(Counter)
+        n_texts = 0
+        for eg in get_examples():
+            raw = eg.reference.user_data.get(RAW_TEXT_KEY)
+            if raw is None:
+                continue
+            n_texts += 1
+            text, tokens = raw
+            chars.update(text)
+            for form, words in _multiword_tokens(eg.reference, tokens, text):
+                seen[form][tuple(words)] += 1
+        if not n_texts:
+            raise ValueError(
+                "lstm_tokenizer found no raw text in the training examples: read "
+                "the treebank with spacy-lstm.Corpus.v1 from a .conllu file "
+                "(its docs carry the text the tokenizer learns from)."
+            )
+        self.cfg["chars"] = sorted(chars)
+        self.cfg["lang"] = self.vocab.lang
+        self._rows = None
+        self.expansions = {}
+        for form, counts in seen.items():
+            self.expansions[form] = list(counts.most_common(1)[0][0])
+            self.expansions.setdefault(form.lower(), list(counts.most_common(1)[0][0]))
+        set_char_rows(self.model, len(self.cfg["chars"]) + 2)
+
+    def update(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd: Optional[Optimizer] = None,
+        losses: Optional[Dict[str, float]] = None,
+    ) -> Dict[str, float]:
+        """Learn the labels of the characters of each example's raw text
+        (examples without one, such as silver docs, are skipped). Dropout is
+        the model's own."""
+        if losses is None:
+            losses = {}
+        losses.setdefault(self.name, 0.0)
+        examples = list(examples)
+        validate_examples(examples, "CharTokenizer.update")
+        texts, targets = [], []
+        for eg in examples:
+            raw = eg.reference.user_data.get(RAW_TEXT_KEY)
+            if raw is not None and raw[0]:
+                texts.append(raw[0])
+                targets.append(character_labels(*raw))
+        if not texts:
+            return losses
+        rows = [
+            (t, w) for t, text in enumerate(texts) for w in self._windows(len(text))
+        ]
+        module = torch_module(self.model)
+        module.train()
+        loss = torch.zeros(())
+        n_labelled = 0
+        for batch in self._row_batches(rows):
+            chars, categories, lengths = self._tensors(
+                [texts[t][lo:hi] for t, (lo, hi, _, _) in batch]
+            )
+            gold = numpy.full(tuple(chars.shape), -100, dtype="int64")
+            for row, (t, (lo, hi, keep_lo, keep_hi)) in enumerate(batch):
+                target = targets[t][keep_lo:keep_hi].copy()
+                target[[c.isspace() for c in texts[t][keep_lo:keep_hi]]] = -100
+                gold[row, keep_lo - lo : keep_hi - lo] = target
+            scores = module(chars, categories, lengths)
+            loss = loss + torch.nn.functional.cross_entropy(
+                scores.reshape(-1, scores.shape[-1]),
+                torch.from_numpy(gold).reshape(-1).to(scores.device),
+                ignore_index=-100,
+                reduction="sum",
+            )
+            n_labelled += int((gold != -100).sum())
+        if not n_labelled:
+            return losses
+        loss = loss / n_labelled
+        loss.backward()
+        losses[self.name] += float(loss.detach())
+        if sgd not in (None, False):
+            self.finish_update(sgd)
+        return losses
+
+    def get_loss(self, examples, scores):
+        raise NotImplementedError("lstm_tokenizer computes its loss inside update().")
+
+    def score(self, examples: Iterable[Example], **kwargs) -> Dict[str, float]:
+        """F1 of tokens, multiword tokens, words and sentences on the examples'
+        raw texts, by the CoNLL 2018 rules."""
+        golds, texts = [], []
+        for eg in examples:
+            raw = eg.reference.user_data.get(RAW_TEXT_KEY)
+            if raw is not None and raw[0]:
+                golds.append(_gold_ud(eg.reference, *raw))
+                texts.append(raw[0])
+        if not texts:
+            return {f"tokenizer_{key}_f": None for key in SCORE_KEYS}
+        docs = [
+            self.make_doc(t, labels) for t, labels in zip(texts, self.predict(texts))
+        ]
+        gold = _concatenate(golds)
+        system = read_ud(docs_to_conllu(docs), "lstm_tokenizer's output")
+        scores = evaluate(gold, system)
+        return {
+            "tokenizer_tokens_f": scores["tokens"]["f1"],
+            "tokenizer_mwt_f": scores["multiword_tokens"]["f1"],
+            "tokenizer_words_f": scores["words"]["f1"],
+            "tokenizer_sents_f": scores["sentences"]["f1"],
+        }
+
+    # --- rows of characters ------------------------------------------------------
+    def _windows(self, n: int) -> List[Tuple[int, int, int, int]]:
+        """(read from, read to, label from, label to) for each window of a text
+        of n characters."""
+        size, context = self.cfg["window"], self.cfg["context"]
+        return [
+            (max(0, k - context), min(n, k + size + context), k, min(n, k + size))
+            for k in range(0, n, size)
+        ]
+
+    def _row_batches(self, rows: List) -> Iterator[List]:
+        """Batches of rows of one padded length (a multiple of PAD_TO), of at
+        most batch_chars characters."""
+        by_length: Dict[int, List] = defaultdict(list)
+        for row in rows:
+            lo, hi = row[1][:2]
+            by_length[_padded(hi - lo)].append(row)
+        for length, group in sorted(by_length.items()):
+            per_batch = max(1, self.cfg["batch_chars"] // length)
+            for i in range(0, len(group), per_batch):
+                yield group[i : i + per_batch]
+
+    def _tensors(self, pieces: List[str]) -> Tuple[torch.Tensor, ...]:
+        """Character and category rows, padded to a multiple of PAD_TO, and
+        their lengths."""
+        if self._rows is None:
+            self._rows = {c: row for row, c in enumerate(self.cfg["chars"], start=2)}
+        device = next(torch_module(self.model).parameters()).device
+        length = _padded(max(len(piece) for piece in pieces))
+        chars = numpy.full((len(pieces), length), PAD, dtype="int64")
+        categories = numpy.zeros((len(pieces), length), dtype="int64")
+        for row, piece in enumerate(pieces):
+            chars[row, : len(piece)] = [self._rows.get(c, UNKNOWN) for c in piece]
+            categories[row, : len(piece)] = category_rows(piece)
+        return (
+            torch.from_numpy(chars).to(device),
+            torch.from_numpy(categories).to(device),
+            torch.tensor([len(piece) for piece in pieces], device=device),
+        )
+
+    # --- serialization -------------------------------------------------------------
+    def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
+        serializers = {
+            "cfg": lambda: srsly.json_dumps(self.cfg),
+            "expansions": lambda: srsly.json_dumps(self.expansions),
+            "model": lambda: self.model.to_bytes(),
+        }
+        return util.to_bytes(serializers, exclude)
+
+    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()):
+        deserializers = {
+            "cfg": lambda b: self._load_cfg(srsly.json_loads(b)),
+            "expansions": lambda b: setattr(self, "expansions", srsly.json_loads(b)),
+            "model": lambda b: self.model.from_bytes(b),
+        }
+        util.from_bytes(bytes_data, deserializers, exclude)
+        return self
+
+    def to_disk(self, path: Path, *, exclude: Iterable[str] = tuple()) -> None:
+        serializers = {
+            "cfg": lambda p: srsly.write_json(p, self.cfg),
+            "expansions": lambda p: srsly.write_json(p, self.expansions),
+            "model": lambda p: self.model.to_disk(p),
+        }
+        util.to_disk(path, serializers, exclude)
+
+    def from_disk(self, path: Path, *, exclude: Iterable[str] = tuple()):
+        path = util.ensure_path(path)
+
+        def load() -> None:
+            deserializers = {
+                "cfg": lambda p: self._load_cfg(srsly.read_json(p)),
+                "expansions": lambda p: setattr(self, "expansions", srsly.read_json(p)),
+                "model": lambda p: self.model.from_disk(p),
+            }
+            util.from_disk(path, deserializers, exclude)
+
+        load_or_explain(self.name, path, ["cfg", "expansions", "model"], exclude, load)
+        return self
+
+    def _load_cfg(self, cfg: Dict) -> None:
+        self.cfg.update(cfg)
+        self._check_language(self.vocab)
+        self._rows = None
+
+    def _check_language(self, vocab: Vocab) -> None:
+        lang = self.cfg.get("lang")
+        if lang and vocab.lang and lang != vocab.lang:
+            raise ValueError(
+                f"This lstm_tokenizer was trained on '{lang}' text and the pipeline "
+                f"is '{vocab.lang}': train one on a treebank of this language."
+            )
+
+
+def _padded(length: int) -> int:
+    return -(-length // PAD_TO) * PAD_TO
+
+
+def character_labels(text: str, tokens: Sequence[Tuple]) -> numpy.ndarray:
+    """The label of each character of a text with known tokens."""
+    labels = numpy.full(len(text), INSIDE, dtype="int64")
+    for start, end, n_words, sentence_end in tokens:
+        if end > start:
+            base = MWT_END if n_words > 1 else TOKEN_END
+            labels[end - 1] = base + int(bool(sentence_end))
+    return labels
+
+
+def segment(text: str, labels: numpy.ndarray) -> List[Tuple[int, int, int]]:
+    """(start, end, label of the last character) for each token: a token ends
+    at a labelled character or before whitespace."""
+    tokens = []
+    start = None
+    for i, c in enumerate(text):
+        if c.isspace() or unicodedata.category(c) == "Zs":
+            if start is not None:
+                tokens.append((start, i, TOKEN_END))
+                start = None
+            continue
+        if start is None:
+            start = i
+        if labels[i] != INSIDE:
+            tokens.append((start, i + 1, int(labels[i])))
+            start = None
+    if start is not None:
+        tokens.append((start, len(text), TOKEN_END))
+    return tokens
+
+
+def _multiword_tokens(doc: Doc, tokens: Sequence[Tuple], text: str):
+    """(surface form, words) of each multiword token of a reference doc."""
+    if sum(t[2] for t in tokens) != len(doc):
+        return
+    w = 0
+    for start, end, n_words, _ in tokens:
+        if n_words > 1:
+            yield text[start:end], [doc[i].text for i in range(w, w + n_words)]
+        w += n_words
+
+
+def _gold_ud(doc: Doc, text: str, tokens: Sequence[Tuple]) -> UDText:
+    """The tokens, words and sentences of a reference doc's raw text."""
+    spans, multiword, words, sentences = [], [], [], []
+    chars: List[str] = []
+    index = 0
+    sentence_start = 0
+    w = 0
+    same_words = sum(t[2] for t in tokens) == len(doc)
+    for start, end, n_words, sentence_end in tokens:
+        form = "".join(c for c in text[start:end] if not c.isspace())
+        span = Span(index, index + len(form))
+        chars.append(form)
+        spans.append(span)
+        if n_words > 1:
+            multiword.append(span)
+        for k in range(n_words):
+            word_form = doc[w + k].text if same_words else form
+            words.append(Word(span, word_form, "_", "_", "_", "", -1, "_", n_words > 1))
+        w += n_words
+        index = span.end
+        if sentence_end:
+            sentences.append(Span(sentence_start, index))
+            sentence_start = index
+    return UDText("".join(chars), spans, multiword, words, sentences)
+
+
+def _concatenate(parts: List[UDText]) -> UDText:
+    """One UDText of several, as if one file held them all."""
+    chars: List[str] = []
+    tokens, multiword, words, sentences = [], [], [], []
+    offset = 0
+
+    def shift(span: Span) -> Span:
+        return Span(span.start + offset, span.end + offset)
+
+    for part in parts:
+        chars.append(part.characters)
+        tokens.extend(shift(s) for s in part.tokens)
+        multiword.extend(shift(s) for s in part.multiword_tokens)
+        words.extend(w._replace(span=shift(w.span)) for w in part.words)
+        sentences.extend(shift(s) for s in part.sentences)
+        offset += len(part.characters)
+    return UDText("".join(chars), tokens, multiword, words, sentences)
