@@ -60,6 +60,7 @@ SURROGATE = re.compile("[\ud800-\udfff]")
 # length, so that little of a batch is padding
 PAD_TO = 32
 SCORE_KEYS = ("tokens", "mwt", "words", "sents")
+LEARNED = ("chars", "suffixes", "lang")  # saved in cfg beside the settings
 
 default_model_config = """
 [model]
@@ -164,6 +165,8 @@ def words_and_spaces(
         "window": 400,
         "context": 50,
         "batch_chars": 200000,
+        "split_unknown": True,
+        "sentences": True,
     },
     default_score_weights={
         "tokenizer_words_f": 0.5,
@@ -173,7 +176,14 @@ def words_and_spaces(
     },
 )
 def make_tokenizer(
-    nlp: Language, name: str, model: Model, window: int, context: int, batch_chars: int
+    nlp: Language,
+    name: str,
+    model: Model,
+    window: int,
+    context: int,
+    batch_chars: int,
+    split_unknown: bool,
+    sentences: bool,
 ) -> "CharTokenizer":
     """Create an lstm_tokenizer.
 
@@ -182,6 +192,11 @@ def make_tokenizer(
         cut into windows, so memory stays bounded on a text of any length.
     context (int): Characters read on each side of a window, not labelled.
     batch_chars (int): Characters per batch of windows.
+    split_unknown (bool): Cut a multiword token that the training data never
+        expanded before a suffix that it cut off ("'s", "n't"); else it stays
+        one word.
+    sentences (bool): Set sentence starts; false leaves them to a senter or
+        parser later in the pipeline.
     """
     for option, value in (("window", window), ("batch_chars", batch_chars)):
         if value < 1:
@@ -196,7 +211,14 @@ def make_tokenizer(
             'Set [nlp.tokenizer] @tokenizers = "spacy-lstm.RawTextTokenizer.v1".'
         )
     return CharTokenizer(
-        nlp.vocab, model, name, window=window, context=context, batch_chars=batch_chars
+        nlp.vocab,
+        model,
+        name,
+        window=window,
+        context=context,
+        batch_chars=batch_chars,
+        split_unknown=split_unknown,
+        sentences=sentences,
     )
 
 
@@ -212,6 +234,8 @@ class CharTokenizer(TrainablePipe):
         window: int = 400,
         context: int = 50,
         batch_chars: int = 200000,
+        split_unknown: bool = True,
+        sentences: bool = True,
     ) -> None:
         self.vocab = vocab
         self.model = model
@@ -220,7 +244,10 @@ class CharTokenizer(TrainablePipe):
             "window": window,
             "context": context,
             "batch_chars": batch_chars,
+            "split_unknown": split_unknown,
+            "sentences": sentences,
             "chars": [],
+            "suffixes": [],
             "lang": vocab.lang,
         }
         self.expansions: Dict[str, List[str]] = {}
@@ -288,20 +315,30 @@ class CharTokenizer(TrainablePipe):
         if words:
             sent_starts[0] = True
         doc = Doc(
-            vocab or self.vocab, words=words, spaces=spaces, sent_starts=sent_starts
+            vocab or self.vocab,
+            words=words,
+            spaces=spaces,
+            sent_starts=sent_starts if self.cfg["sentences"] else None,
         )
         if original != text or any(len(words) > 1 for words in words_of):
             doc.user_data[SURFACE_KEY] = (original, read_from)
         return doc
 
     def expand(self, form: str) -> Optional[List[str]]:
-        """The words of a multiword token from the training expansions, the
-        first letter's case carried over ("Du" as "De" "le"); None if unknown."""
+        """The words of a multiword token: its expansion in the training data,
+        the first letter's case carried over ("Du" as "De" "le"); else, with
+        split_unknown, the form cut before the longest suffix that training
+        cut off two or more times ("Obama's" as "Obama" "'s"); else None."""
         words = self.expansions.get(form)
         if words is None:
             words = self.expansions.get(form.lower())
             if words is not None and form[:1].isupper():
                 words = [words[0][:1].upper() + words[0][1:]] + words[1:]
+        if words is None and self.cfg["split_unknown"]:
+            lower = form.lower()
+            for suffix in self.cfg["suffixes"]:
+                if lower.endswith(suffix) and len(form) > len(suffix):
+                    return [form[: -len(suffix)], form[-len(suffix) :]]
         return words
 
     # --- training --------------------------------------------------------------
@@ -339,9 +376,19 @@ class CharTokenizer(TrainablePipe):
         self.cfg["lang"] = self.vocab.lang
         self._rows = None
         self.expansions = {}
+        suffixes: Counter = Counter()
         for form, counts in seen.items():
-            self.expansions[form] = list(counts.most_common(1)[0][0])
-            self.expansions.setdefault(form.lower(), list(counts.most_common(1)[0][0]))
+            words = list(counts.most_common(1)[0][0])
+            self.expansions[form] = words
+            self.expansions.setdefault(form.lower(), words)
+            # "Bush's" as "Bush" "'s": the last word cut off the form's end
+            if len(words) == 2 and "".join(words).lower() == form.lower():
+                suffixes[words[1].lower()] += sum(counts.values())
+        # longest first, so that "n't" is tried before "t"
+        self.cfg["suffixes"] = sorted(
+            (suffix for suffix, n in suffixes.items() if n >= 2),
+            key=lambda suffix: (-len(suffix), suffix),
+        )
         set_char_rows(self.model, len(self.cfg["chars"]) + 2)
 
     def update(
@@ -509,7 +556,8 @@ class CharTokenizer(TrainablePipe):
         return self
 
     def _load_cfg(self, cfg: Dict) -> None:
-        self.cfg.update(cfg)
+        # what training learned; the settings stay those of the config
+        self.cfg.update({key: cfg[key] for key in LEARNED if key in cfg})
         self._check_language(self.vocab)
         self._rows = None
 

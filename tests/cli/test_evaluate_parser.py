@@ -126,6 +126,16 @@ def test_add_tokenizer_then_score_raw_text(pipeline, tokenizer, tmp_path):
     assert result.exit_code == 0, result.output
     scores = json.loads(result.output.splitlines()[-1])["conll2018_raw_text"]
     assert 0.0 <= scores["las"]["f1"] <= scores["words"]["f1"] <= 1.0
+    # the pipeline's senter sets the sentences instead
+    result = CliRunner().invoke(
+        app,
+        ["add-tokenizer", str(pipeline), str(tokenizer), str(tmp_path / "senter"),
+         "--pipeline-sentences"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    nlp = spacy.load(tmp_path / "senter")
+    assert nlp.get_pipe("lstm_tokenizer").cfg["sentences"] is False
+    assert nlp.config["components"]["lstm_tokenizer"]["sentences"] is False
 
 
 def test_add_tokenizer_refuses_another_language(pipeline, tmp_path):

@@ -174,6 +174,33 @@ def test_words_given_to_the_pipeline_stay(trained):
     assert [t.text for t in trained(doc)] == ["du", "film"]
 
 
+def test_unknown_multiword_token_split_before_a_known_suffix(tmp_path):
+    lines = []
+    for i, (surface, first, second) in enumerate(
+        [("don't", "do", "n't"), ("Bush's", "Bush", "'s"), ("don't", "do", "n't"),
+         ("Kim's", "Kim", "'s")]
+    ):  # fmt: skip
+        lines.append(
+            f"# text = {surface} go\n1-2\t{surface}" + "\t_" * 8 + "\n"
+            f"1\t{first}\t_\tX\t_\t_\t3\tdep\t_\t_\n"
+            f"2\t{second}\t_\tX\t_\t_\t3\tdep\t_\t_\n"
+            "3\tgo\t_\tVERB\t_\t_\t0\troot\t_\t_\n"
+        )
+    path = tmp_path / "en.conllu"
+    path.write_text("\n".join(lines) + "\n", encoding="utf8")
+    nlp = make_nlp("en")
+    reader = registry.get("readers", "spacy-lstm.Corpus.v1")(
+        path=path, gold_tokens=True
+    )
+    nlp.initialize(lambda: list(reader(nlp)))
+    tokenizer = nlp.get_pipe("lstm_tokenizer")
+    assert tokenizer.cfg["suffixes"] == ["n't", "'s"]
+    assert tokenizer.expand("Obama's") == ["Obama", "'s"]
+    assert tokenizer.expand("Don't") == ["Do", "n't"]
+    tokenizer.cfg["split_unknown"] = False
+    assert tokenizer.expand("Obama's") is None
+
+
 def test_unknown_multiword_token_stays_one_word(trained):
     tokenizer = trained.get_pipe("lstm_tokenizer")
     labels = numpy.zeros(7, dtype="int64")
@@ -231,3 +258,14 @@ def test_bad_settings_raise():
         make_nlp(window=0)
     with pytest.raises(ValueError, match="context must be 0 or more"):
         make_nlp(context=-1)
+
+
+def test_sentences_left_to_a_later_component(trained):
+    tokenizer = trained.get_pipe("lstm_tokenizer")
+    tokenizer.cfg["sentences"] = False
+    try:
+        doc = trained("Il parle du film. Nous allons au marché demain.")
+    finally:
+        tokenizer.cfg["sentences"] = True
+    assert not doc.has_annotation("SENT_START")
+    assert [t.text for t in doc][:4] == ["Il", "parle", "de", "le"]
