@@ -29,3 +29,19 @@ def demo(tmp_path_factory):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return output, result.stdout
+
+
+@pytest.fixture(scope="session")
+def ud_pipeline(tmp_path_factory):
+    """configs/ud.cfg trained briefly on corpus/'s French sentences: what the
+    ud workflow makes, for the examples that load it."""
+    output = tmp_path_factory.mktemp("ud_pipeline")
+    overrides = {
+        "nlp.lang": "fr",
+        "paths.train": str(ROOT / "corpus/ud/fr_train.conllu"),
+        "paths.dev": str(ROOT / "corpus/ud/fr_dev.conllu"),
+        "training.max_steps": 40,
+        "training.eval_frequency": 20,
+    }
+    train(ROOT / "configs" / "ud.cfg", output, overrides=overrides)
+    return output / "model-last"

@@ -239,14 +239,18 @@ def test_spacy_package_builds_a_wheel_that_loads(demo, tmp_path):
     assert loaded.stdout.split() == ["lstm_lm", "saw", "True"]
 
 
-def test_readme_python_examples_run_on_the_demo_pipeline(demo, tmp_path):
+def test_readme_python_examples_run_on_the_demo_pipeline(demo, ud_pipeline, tmp_path):
     """The README's Python blocks, in order, with every pipeline they load
-    replaced by the demo's."""
+    replaced by the demo's, or for the ud workflow's, by a small one."""
     output, _ = demo
     readme = (ROOT / "README.md").read_text(encoding="utf8")
     blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
     assert len(blocks) >= 3
     script = "import spacy\n" + "\n".join(blocks)
+    ud = str(ud_pipeline)
+    script = re.sub(
+        r'spacy\.load\("training/ud/[^"]+"\)', f"spacy.load({ud!r})", script
+    )
     pipeline = str(output / "pipeline")
     script = re.sub(r'spacy\.load\("[^"]+"\)', f"spacy.load({pipeline!r})", script)
     result = subprocess.run(

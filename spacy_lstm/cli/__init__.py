@@ -25,6 +25,7 @@ from . import (  # noqa: E402,F401  (registers the commands)
     evaluate_parser,
     init_config,
     language_model,
+    split_conllu,
     train_vectors,
     vectors,
     wiki_text,

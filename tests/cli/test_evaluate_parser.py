@@ -150,3 +150,19 @@ def test_add_tokenizer_refuses_another_language(pipeline, tmp_path):
     )
     assert result.exit_code == 1
     assert "reads 'fr'" in result.output and "must be one language" in result.output
+
+
+def test_split_conllu(tmp_path):
+    first, rest = tmp_path / "a" / "first.conllu", tmp_path / "rest.conllu"
+    result = CliRunner().invoke(
+        app, ["split-conllu", str(DEV), "5", str(first), str(rest)]
+    )
+    assert result.exit_code == 0, result.output
+    gold = read_conllu(DEV)
+    assert [s.words for s in read_conllu(first)] == [s.words for s in gold[:5]]
+    assert [s.words for s in read_conllu(rest)] == [s.words for s in gold[5:]]
+    assert "# text = " in rest.read_text(encoding="utf8")
+    result = CliRunner().invoke(
+        app, ["split-conllu", str(DEV), "8", str(first), str(rest)]
+    )
+    assert result.exit_code == 1 and "has 8 sentences" in result.output
