@@ -30,6 +30,7 @@ import numpy
 import srsly
 import torch
 from spacy import util
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc, Token
@@ -47,7 +48,7 @@ from ..extensions import (
     surface_text,
 )
 from ..models.char_tagger import set_char_rows, torch_module
-from ..torch_modules.char_tagger import PAD, UNKNOWN, category_rows
+from ..torch_modules.char_tagger import UNKNOWN, category_rows
 from ..training.conllu import RAW_TEXT_KEY
 from ..util import load_or_explain
 
@@ -56,8 +57,7 @@ INSIDE, TOKEN_END, SENTENCE_END, MWT_END, MWT_SENTENCE_END = range(5)
 # RawTextTokenizer keeps the text it was given here, marking the doc as raw text
 RAW_KEY = "spacy_lstm.untokenized"
 SURROGATE = re.compile("[\ud800-\udfff]")
-# rows are padded to a multiple of this and batched with rows of their padded
-# length, so that little of a batch is padding
+# rows are padded to a multiple of this (a few shapes for torch to reuse)
 PAD_TO = 32
 SCORE_KEYS = ("tokens", "mwt", "words", "sents")
 LEARNED = ("chars", "suffixes", "lang")  # saved in cfg beside the settings
@@ -251,7 +251,7 @@ class CharTokenizer(TrainablePipe):
             "lang": vocab.lang,
         }
         self.expansions: Dict[str, List[str]] = {}
-        self._rows: Optional[Dict[str, int]] = None
+        self._codes: Optional[Dict[int, Tuple[int, int, bool]]] = None
         install_extension(Doc, "surface_text", name, getter=surface_text)
         install_extension(Token, "surface_span", name, getter=surface_span)
         install_extension(Token, "surface", name, getter=surface)
@@ -265,39 +265,53 @@ class CharTokenizer(TrainablePipe):
             raw = [i for i, doc in enumerate(batch) if RAW_KEY in doc.user_data]
             for i in raw[:1]:
                 self._check_language(batch[i].vocab)
-            labels = self.predict([batch[i].text for i in raw])
-            for i, doc_labels in zip(raw, labels):
+            encoded = [self._encode(batch[i].text) for i in raw]
+            labels = self._labels(encoded)
+            for i, doc_labels, codes in zip(raw, labels, encoded):
                 text = batch[i].user_data[RAW_KEY]
-                batch[i] = self.make_doc(text, doc_labels, vocab=batch[i].vocab)
+                batch[i] = self.make_doc(
+                    text, doc_labels, vocab=batch[i].vocab, space=codes[:, 2] == 1
+                )
             yield from batch
 
     def predict(self, texts: Sequence[str]) -> List[numpy.ndarray]:
         """A label for each character of each text."""
+        return self._labels([self._encode(text) for text in texts])
+
+    def _labels(self, encoded: List[numpy.ndarray]) -> List[numpy.ndarray]:
         if not self.cfg["chars"]:
             raise ValueError(
                 "lstm_tokenizer is not initialized: run nlp.initialize() first."
             )
         module = torch_module(self.model)
         module.eval()
-        labels = [numpy.zeros(len(text), dtype="int64") for text in texts]
+        labels = [numpy.zeros(len(codes), dtype="int64") for codes in encoded]
         rows = [
-            (t, w) for t, text in enumerate(texts) for w in self._windows(len(text))
+            (t, w) for t, codes in enumerate(encoded) for w in self._windows(len(codes))
         ]
         with torch.no_grad():
             for batch in self._row_batches(rows):
-                pieces = [texts[t][lo:hi] for t, (lo, hi, _, _) in batch]
+                pieces = [encoded[t][lo:hi] for t, (lo, hi, _, _) in batch]
                 best = module(*self._tensors(pieces)).argmax(dim=-1).cpu().numpy()
                 for row, (t, (lo, _, keep_lo, keep_hi)) in enumerate(batch):
                     labels[t][keep_lo:keep_hi] = best[row, keep_lo - lo : keep_hi - lo]
         return labels
 
     def make_doc(
-        self, text: str, labels: numpy.ndarray, vocab: Optional[Vocab] = None
+        self,
+        text: str,
+        labels: numpy.ndarray,
+        vocab: Optional[Vocab] = None,
+        space: Optional[numpy.ndarray] = None,
     ) -> Doc:
         """The doc of words and sentences that the labels give: whitespace
-        always ends a token; a multiword token becomes its words."""
+        always ends a token; a multiword token becomes its words.
+
+        space (Optional[numpy.ndarray]): Which characters are whitespace, if
+            known.
+        """
         original, text = text, SURROGATE.sub("\ufffd", text)
-        tokens = segment(text, labels)
+        tokens = segment(text, labels, space)
         spans: List[Tuple[int, int]] = []
         words_of: List[List[str]] = []
         for start, end, label in tokens:
@@ -307,19 +321,16 @@ class CharTokenizer(TrainablePipe):
             words_of.append(words or [text[start:end]])
             spans.append((start, end))
         words, spaces, index, read_from = words_and_spaces(text, spans, words_of)
-        sent_starts = [False] * len(words)
-        new_sentence = True
-        for (_, _, label), i in zip(tokens, index):
-            sent_starts[i] = new_sentence
-            new_sentence = label in (SENTENCE_END, MWT_SENTENCE_END)
-        if words:
-            sent_starts[0] = True
-        doc = Doc(
-            vocab or self.vocab,
-            words=words,
-            spaces=spaces,
-            sent_starts=sent_starts if self.cfg["sentences"] else None,
-        )
+        doc = Doc(vocab or self.vocab, words=words, spaces=spaces)
+        if self.cfg["sentences"] and words:
+            # from_array: Doc(sent_starts=...) walks the tokens in Python
+            starts = numpy.full((len(words), 1), -1, dtype="int64")
+            new_sentence = True
+            for (_, _, label), i in zip(tokens, index):
+                starts[i] = 1 if new_sentence else -1
+                new_sentence = label in (SENTENCE_END, MWT_SENTENCE_END)
+            starts[0] = 1
+            doc.from_array([SENT_START], starts.astype("uint64"))
         if original != text or any(len(words) > 1 for words in words_of):
             doc.user_data[SURFACE_KEY] = (original, read_from)
         return doc
@@ -374,7 +385,7 @@ class CharTokenizer(TrainablePipe):
             )
         self.cfg["chars"] = sorted(chars)
         self.cfg["lang"] = self.vocab.lang
-        self._rows = None
+        self._codes = None
         self.expansions = {}
         suffixes: Counter = Counter()
         for form, counts in seen.items():
@@ -415,6 +426,7 @@ class CharTokenizer(TrainablePipe):
                 targets.append(character_labels(*raw))
         if not texts:
             return losses
+        encoded = [self._encode(text) for text in texts]
         rows = [
             (t, w) for t, text in enumerate(texts) for w in self._windows(len(text))
         ]
@@ -424,12 +436,12 @@ class CharTokenizer(TrainablePipe):
         n_labelled = 0
         for batch in self._row_batches(rows):
             chars, categories, lengths = self._tensors(
-                [texts[t][lo:hi] for t, (lo, hi, _, _) in batch]
+                [encoded[t][lo:hi] for t, (lo, hi, _, _) in batch]
             )
             gold = numpy.full(tuple(chars.shape), -100, dtype="int64")
             for row, (t, (lo, hi, keep_lo, keep_hi)) in enumerate(batch):
                 target = targets[t][keep_lo:keep_hi].copy()
-                target[[c.isspace() for c in texts[t][keep_lo:keep_hi]]] = -100
+                target[encoded[t][keep_lo:keep_hi, 2] == 1] = -100
                 gold[row, keep_lo - lo : keep_hi - lo] = target
             scores = module(chars, categories, lengths)
             loss = loss + torch.nn.functional.cross_entropy(
@@ -486,32 +498,59 @@ class CharTokenizer(TrainablePipe):
         ]
 
     def _row_batches(self, rows: List) -> Iterator[List]:
-        """Batches of rows of one padded length (a multiple of PAD_TO), of at
-        most batch_chars characters."""
-        by_length: Dict[int, List] = defaultdict(list)
+        """Batches of rows of similar lengths (the longest at most 1.25x the
+        shortest, padded), of at most batch_chars characters with padding:
+        the BiLSTM's cost is its characters, padding included. A row's scores
+        do not depend on its padding."""
+        rows = sorted(rows, key=lambda row: row[1][1] - row[1][0])
+        batch: List = []
+        shortest = 0
         for row in rows:
-            lo, hi = row[1][:2]
-            by_length[_padded(hi - lo)].append(row)
-        for length, group in sorted(by_length.items()):
-            per_batch = max(1, self.cfg["batch_chars"] // length)
-            for i in range(0, len(group), per_batch):
-                yield group[i : i + per_batch]
+            length = _padded(row[1][1] - row[1][0])
+            full = (len(batch) + 1) * length > self.cfg["batch_chars"]
+            if batch and (full or length > 1.25 * shortest):
+                yield batch
+                batch = []
+            if not batch:
+                shortest = length
+            batch.append(row)
+        if batch:
+            yield batch
 
-    def _tensors(self, pieces: List[str]) -> Tuple[torch.Tensor, ...]:
-        """Character and category rows, padded to a multiple of PAD_TO, and
-        their lengths."""
-        if self._rows is None:
-            self._rows = {c: row for row, c in enumerate(self.cfg["chars"], start=2)}
+    def _encode(self, text: str) -> numpy.ndarray:
+        """(character row, category row, is whitespace) for each character."""
+        if self._codes is None:
+            rows = {c: row for row, c in enumerate(self.cfg["chars"], start=2)}
+            self._row_of = rows.get
+            self._codes = {}
+        # code points in C, then one lookup per distinct character
+        points = numpy.frombuffer(
+            text.encode("utf-32-le", "surrogatepass"), dtype=numpy.uint32
+        )
+        distinct, index = numpy.unique(points, return_inverse=True)
+        table = numpy.zeros((len(distinct), 3), dtype="int64")
+        for i, point in enumerate(distinct.tolist()):
+            code = self._codes.get(point)
+            if code is None:
+                c = chr(point)
+                code = (self._row_of(c, UNKNOWN), category_rows(c)[0], _is_space(c))
+                self._codes[point] = code
+            table[i] = code
+        return table[index.reshape(-1)]
+
+    def _tensors(self, pieces: List[numpy.ndarray]) -> Tuple[torch.Tensor, ...]:
+        """Character and category rows of encoded pieces, padded to a multiple
+        of PAD_TO, and their lengths."""
         device = next(torch_module(self.model).parameters()).device
         length = _padded(max(len(piece) for piece in pieces))
-        chars = numpy.full((len(pieces), length), PAD, dtype="int64")
-        categories = numpy.zeros((len(pieces), length), dtype="int64")
+        # 0 pads both: PAD, and no category
+        codes = numpy.zeros((len(pieces), length, 2), dtype="int64")
         for row, piece in enumerate(pieces):
-            chars[row, : len(piece)] = [self._rows.get(c, UNKNOWN) for c in piece]
-            categories[row, : len(piece)] = category_rows(piece)
+            codes[row, : len(piece)] = piece[:, :2]
+        codes_t = torch.from_numpy(codes).to(device)
         return (
-            torch.from_numpy(chars).to(device),
-            torch.from_numpy(categories).to(device),
+            codes_t[:, :, 0],
+            codes_t[:, :, 1],
             torch.tensor([len(piece) for piece in pieces], device=device),
         )
 
@@ -559,7 +598,7 @@ class CharTokenizer(TrainablePipe):
         # what training learned; the settings stay those of the config
         self.cfg.update({key: cfg[key] for key in LEARNED if key in cfg})
         self._check_language(self.vocab)
-        self._rows = None
+        self._codes = None
 
     def _check_language(self, vocab: Vocab) -> None:
         lang = self.cfg.get("lang")
@@ -584,25 +623,32 @@ def character_labels(text: str, tokens: Sequence[Tuple]) -> numpy.ndarray:
     return labels
 
 
-def segment(text: str, labels: numpy.ndarray) -> List[Tuple[int, int, int]]:
+def segment(
+    text: str, labels: numpy.ndarray, space: Optional[numpy.ndarray] = None
+) -> List[Tuple[int, int, int]]:
     """(start, end, label of the last character) for each token: a token ends
-    at a labelled character or before whitespace."""
-    tokens = []
-    start = None
-    for i, c in enumerate(text):
-        if c.isspace() or unicodedata.category(c) == "Zs":
-            if start is not None:
-                tokens.append((start, i, TOKEN_END))
-                start = None
-            continue
-        if start is None:
-            start = i
-        if labels[i] != INSIDE:
-            tokens.append((start, i + 1, int(labels[i])))
-            start = None
-    if start is not None:
-        tokens.append((start, len(text), TOKEN_END))
-    return tokens
+    at a labelled character or before whitespace.
+
+    space (Optional[numpy.ndarray]): Which characters are whitespace, if known.
+    """
+    if space is None:
+        space = numpy.array([_is_space(c) for c in text], dtype=bool)
+    if not len(text):
+        return []
+    labels = numpy.asarray(labels)
+    word = ~space
+    labelled = word & (labels != INSIDE)
+    end = word & (labelled | numpy.append(space[1:], True))
+    start = word & numpy.insert(space[:-1] | end[:-1], 0, True)
+    ends = numpy.flatnonzero(end)
+    kinds = numpy.where(labelled[ends], labels[ends], TOKEN_END)
+    return list(
+        zip(numpy.flatnonzero(start).tolist(), (ends + 1).tolist(), kinds.tolist())
+    )
+
+
+def _is_space(c: str) -> bool:
+    return c.isspace() or unicodedata.category(c) == "Zs"
 
 
 def _multiword_tokens(doc: Doc, tokens: Sequence[Tuple], text: str):
