@@ -18,7 +18,7 @@ N_LABELS = 5  # see pipeline/tokenizer.py: inside, token end, sentence end, MWT 
 
 @registry.architectures("spacy-lstm.CharTagger.v1")
 def build_char_tagger(
-    char_width: int = 32, width: int = 64, depth: int = 1, dropout: float = 0.1
+    char_width: int = 32, width: int = 32, depth: int = 1, dropout: float = 0.1
 ) -> Model:
     """Character and Unicode-category embeddings, a BiLSTM of depth layers of
     width units a direction, and a label score per character.

@@ -12,7 +12,8 @@ keep their words.
 
 A multiword token ("du" in French, "don't" in English treebanks) becomes the
 words the treebank writes for it ("de" "le"), from a dictionary of the
-training expansions; one the dictionary lacks stays one word. spaCy has one
+training expansions; one the dictionary lacks is cut before a suffix that
+training cut off ("'s"), or stays one word. spaCy has one
 layer of tokens, so a doc with expanded words has those words as its text
 ("de le"), and the original text and each word's span in it are kept:
 `doc._.surface_text`, `token._.surface_span` and `token._.surface`. Without
@@ -66,7 +67,7 @@ default_model_config = """
 [model]
 @architectures = "spacy-lstm.CharTagger.v1"
 char_width = 32
-width = 64
+width = 32
 depth = 1
 dropout = 0.1
 """
@@ -263,8 +264,10 @@ class CharTokenizer(TrainablePipe):
     def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
         for batch in minibatch(stream, size=batch_size):
             raw = [i for i, doc in enumerate(batch) if RAW_KEY in doc.user_data]
-            for i in raw[:1]:
-                self._check_language(batch[i].vocab)
+            if not raw:
+                yield from batch
+                continue
+            self._check_language(batch[raw[0]].vocab)
             encoded = [self._encode(batch[i].text) for i in raw]
             labels = self._labels(encoded)
             for i, doc_labels, codes in zip(raw, labels, encoded):

@@ -39,7 +39,7 @@ class CharTagger(torch.nn.Module):
         n_chars: int,
         n_labels: int,
         char_width: int = 32,
-        width: int = 64,
+        width: int = 32,
         depth: int = 1,
         dropout: float = 0.1,
     ):
