@@ -158,7 +158,7 @@ def test_read_paragraphs(tmp_path):
     )
     bye = "# text = Bye!\n" + conllu("Bye/0/root _ !/1/punct")
     # no `# text`: rebuilt from the tokens, the multiword token "du" once
-    du = conllu("Il/2/nsubj parle/0/root du=de/4/case+le/4/det film/2/obl")
+    du = conllu("Il/2/nsubj parle/0/root du=de/5/case+le/5/det film/2/obl")
     path = tmp_path / "gold.conllu"
     text = "# newdoc id = a\n" + hi + "\n" + bye + "\n# newpar\n" + du
     path.write_text(text, encoding="utf8")

@@ -134,75 +134,61 @@ def read_paragraphs(path: Path) -> List[str]:
 
     RETURNS (List[str]): The paragraphs' texts.
     """
-    path = Path(path)
+    sentences = read_conllu(path)
     paragraphs: List[List[str]] = []
     marked = False
-    for sentence_lines, first in _blocks(path):
-        starts = any(_starts_paragraph(line) for line in sentence_lines)
+    for sentence in sentences:
+        starts = any(_starts_paragraph(line) for line in sentence.lines)
         marked = marked or starts
         if starts or not paragraphs:
             paragraphs.append([])
-        text, space_after = _sentence_text(sentence_lines, path, first)
-        paragraphs[-1].append(text + (" " if space_after else ""))
-    if not paragraphs:
-        raise ValueError(f"No sentences found in CoNLL-U file {path}")
-    if not marked and len(paragraphs[0]) > 1:
+        tokens = surface_tokens(sentence)
+        text = _comment(sentence, "text")
+        if text is None:
+            text = "".join(form + space for form, _, space in tokens).rstrip(" ")
+        paragraphs[-1].append(text + tokens[-1][2])
+    if not marked and len(sentences) > 1:
         warnings.warn(
             f"{path} has no '# newpar' or '# newdoc' lines: its "
-            f"{len(paragraphs[0])} sentences are read as one paragraph."
+            f"{len(sentences)} sentences are read as one paragraph."
         )
-    return ["".join(sentences).rstrip(" ") for sentences in paragraphs]
+    return ["".join(texts).rstrip(" ") for texts in paragraphs]
 
 
 def _starts_paragraph(line: str) -> bool:
     return line.startswith("#") and line[1:].lstrip().startswith(("newpar", "newdoc"))
 
 
-def _blocks(path: Path):
-    try:
-        text = path.read_text(encoding="utf8")
-    except UnicodeDecodeError as err:
-        raise ValueError(f"CoNLL-U file {path} is not UTF-8: {err}") from None
-    block: List[str] = []
-    start = 1
-    for number, line in enumerate(text.splitlines() + [""], start=1):
-        if line.strip():
-            block.append(line)
-            continue
-        if any(not line.startswith("#") for line in block):
-            yield block, start
-        block, start = [], number + 1
+def _comment(sentence: Sentence, key: str) -> Optional[str]:
+    """The value of the sentence's `# key = value` comment, if it has one."""
+    for line in sentence.lines:
+        name, _, value = line[1:].partition("=")
+        if line.startswith("#") and name.strip() == key:
+            return value.strip()
+    return None
 
 
-def _sentence_text(lines: List[str], path: Path, first: int):
-    """The sentence's text and whether a space follows it."""
-    text = None
-    pieces: List[str] = []
-    inside_mwt_until = 0
-    space_after = True
-    for i, line in enumerate(lines):
+def surface_tokens(sentence: Sentence) -> List[Tuple[str, int, str]]:
+    """The tokens of the sentence as written: (form, how many words, the
+    space after it), a multiword token once."""
+    tokens = []
+    inside_until = 0
+    for line in sentence.lines:
         if line.startswith("#"):
-            key, _, value = line[1:].partition("=")
-            if key.strip() == "text":
-                text = value.strip()
             continue
         cols = line.split("\t")
-        if len(cols) != 10:
-            raise ValueError(
-                f"{path}, line {first + i}: expected 10 tab-separated columns, "
-                f"found {len(cols)}"
-            )
         if "." in cols[0]:
             continue
         if "-" in cols[0]:
-            inside_mwt_until = int(cols[0].split("-")[1])
-        elif WORD_ID.match(cols[0]) and int(cols[0]) <= inside_mwt_until:
+            first, last = map(int, cols[0].split("-"))
+            inside_until, n_words = last, last - first + 1
+        elif int(cols[0]) <= inside_until:
             continue
-        space_after = "SpaceAfter=No" not in cols[9].split("|")
-        pieces.append(cols[1] + (" " if space_after else ""))
-    if text is None:
-        text = "".join(pieces).rstrip(" ")
-    return text, space_after
+        else:
+            n_words = 1
+        space = "" if "SpaceAfter=No" in cols[9].split("|") else " "
+        tokens.append((cols[1], n_words, space))
+    return tokens
 
 
 def raw_text_tokens(sentences: List[Sentence]) -> Tuple[str, List[Tuple]]:
@@ -217,23 +203,7 @@ def raw_text_tokens(sentences: List[Sentence]) -> Tuple[str, List[Tuple]]:
     tokens: List[Tuple] = []
     at = 0
     for sentence in sentences:
-        inside_until = 0
-        sentence_tokens = []
-        for line in sentence.lines:
-            if line.startswith("#"):
-                continue
-            cols = line.split("\t")
-            if "." in cols[0]:
-                continue
-            if "-" in cols[0]:
-                first, last = map(int, cols[0].split("-"))
-                inside_until, n_words = last, last - first + 1
-            elif int(cols[0]) <= inside_until:
-                continue
-            else:
-                n_words = 1
-            space = "" if "SpaceAfter=No" in cols[9].split("|") else " "
-            sentence_tokens.append((cols[1], n_words, space))
+        sentence_tokens = surface_tokens(sentence)
         for i, (form, n_words, space) in enumerate(sentence_tokens):
             last = i + 1 == len(sentence_tokens)
             tokens.append((at, at + len(form), n_words, last))
