@@ -394,6 +394,8 @@ class CharTokenizer(TrainablePipe):
         for form, counts in seen.items():
             words = list(counts.most_common(1)[0][0])
             self.expansions[form] = words
+            if form[:1].isupper():  # "Du" as "De" "le" also gives "du" as "de" "le"
+                words = [words[0][:1].lower() + words[0][1:]] + words[1:]
             self.expansions.setdefault(form.lower(), words)
             # "Bush's" as "Bush" "'s": the last word cut off the form's end
             if len(words) == 2 and "".join(words).lower() == form.lower():

@@ -196,6 +196,7 @@ def test_unknown_multiword_token_split_before_a_known_suffix(tmp_path):
     tokenizer = nlp.get_pipe("lstm_tokenizer")
     assert tokenizer.cfg["suffixes"] == ["n't", "'s"]
     assert tokenizer.expand("Obama's") == ["Obama", "'s"]
+    assert tokenizer.expand("bush's") == ["bush", "'s"]  # seen as "Bush's" only
     assert tokenizer.expand("Don't") == ["Do", "n't"]
     tokenizer.cfg["split_unknown"] = False
     assert tokenizer.expand("Obama's") is None
