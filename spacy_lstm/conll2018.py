@@ -64,6 +64,7 @@ class Score(NamedTuple):
     aligned: Optional[int] = None  # words aligned, for the scores on words
 
     def as_dict(self) -> Dict[str, float]:
+        """Precision, recall, F1 and, for scores on words, aligned accuracy."""
         scores = {
             "precision": _ratio(self.correct, self.system),
             "recall": _ratio(self.correct, self.gold),

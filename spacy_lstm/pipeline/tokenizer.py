@@ -102,20 +102,24 @@ class RawTextTokenizer:
         return doc
 
     def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterator[Doc]:
+        """A doc for each text."""
         for text in texts:
             yield self(text)
 
-    # nothing to save: spaCy calls these when it saves and loads a pipeline
     def to_bytes(self, **kwargs) -> bytes:
+        """Nothing: the tokenizer has no data (spaCy calls it on saving)."""
         return b""
 
     def from_bytes(self, data: bytes, **kwargs) -> "RawTextTokenizer":
+        """The tokenizer itself: there is nothing to load."""
         return self
 
     def to_disk(self, path: Path, **kwargs) -> None:
+        """An empty folder where spaCy expects the tokenizer's data."""
         Path(path).mkdir(parents=True, exist_ok=True)
 
     def from_disk(self, path: Path, **kwargs) -> "RawTextTokenizer":
+        """The tokenizer itself: there is nothing to load."""
         return self
 
 
