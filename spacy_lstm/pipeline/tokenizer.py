@@ -272,10 +272,11 @@ class CharTokenizer(TrainablePipe):
                 yield from batch
                 continue
             self._check_language(batch[raw[0]].vocab)
-            encoded = [self._encode(batch[i].text) for i in raw]
+            # the text as given, not doc.text, which joins the tokens in Python
+            texts = [batch[i].user_data[RAW_KEY] for i in raw]
+            encoded = [self._encode(SURROGATE.sub("\ufffd", text)) for text in texts]
             labels = self._labels(encoded)
-            for i, doc_labels, codes in zip(raw, labels, encoded):
-                text = batch[i].user_data[RAW_KEY]
+            for i, text, doc_labels, codes in zip(raw, texts, labels, encoded):
                 batch[i] = self.make_doc(
                     text, doc_labels, vocab=batch[i].vocab, space=codes[:, 2] == 1
                 )
