@@ -136,8 +136,7 @@ def evaluate_parser_cli(
     if int8:
         int8_inference(nlp)
     if raw_text:
-        scores, system = evaluate_raw_text(nlp, gold, batch_size)
-        docs = None
+        scores, system, docs = evaluate_raw_text(nlp, gold, batch_size)
     else:
         sentences = read_conllu(gold)
         scores, docs = evaluate_parser(nlp, sentences, batch_size)
@@ -147,7 +146,7 @@ def evaluate_parser_cli(
             output_file(predictions).write_text(system, encoding="utf8")
         else:
             write_conllu(output_file(predictions), sentences, docs)
-    if displacy_path is not None and docs is not None:
+    if displacy_path is not None:
         output_file(displacy_path / "parses.html")
         render_parses(
             docs, displacy_path, pipeline, displacy_limit, ents=False, spans=False
@@ -207,11 +206,12 @@ def evaluate_parser(
 
 def evaluate_raw_text(
     nlp: Language, gold: Path, batch_size: int = 64
-) -> Tuple[Dict, str]:
+) -> Tuple[Dict, str, List[Doc]]:
     """Run the whole pipeline on each paragraph of a CoNLL-U file's raw text
     and score the result against the file by character alignment.
 
-    RETURNS (Tuple[Dict, str]): The scores and the system's CoNLL-U.
+    RETURNS (Tuple[Dict, str, List[Doc]]): The scores, the system's CoNLL-U
+        and its docs.
     """
     gold_ud = read_ud(Path(gold).read_text(encoding="utf8"), str(gold))
     paragraphs = read_paragraphs(gold)
@@ -227,4 +227,4 @@ def evaluate_raw_text(
         "conll2018_raw_text": evaluate(gold_ud, read_ud(system, "the system output")),
         "words_per_second": round(len(gold_ud.words) / seconds),
     }
-    return scores, system
+    return scores, system, docs

@@ -77,7 +77,8 @@ def test_evaluate_parser_on_raw_text(pipeline, tmp_path):
     result = CliRunner().invoke(
         app,
         ["evaluate-parser", str(pipeline), str(DEV), "--raw-text",
-         "--predictions", str(predictions)],
+         "--predictions", str(predictions), "--displacy-path", str(tmp_path / "html"),
+         "--displacy-limit", "1"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     scores = json.loads(result.output.splitlines()[-1])
@@ -89,6 +90,7 @@ def test_evaluate_parser_on_raw_text(pipeline, tmp_path):
     assert 0.0 <= raw["las"]["f1"] <= raw["uas"]["f1"] <= 1.0
     gold = read_ud(DEV.read_text(encoding="utf8"))
     assert read_ud(predictions.read_text(encoding="utf8")).characters == gold.characters
+    assert (tmp_path / "html" / "parses.html").exists()
 
 
 @pytest.fixture(scope="module")
