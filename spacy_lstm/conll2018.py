@@ -396,3 +396,50 @@ def _has_sentences(doc: Doc) -> bool:
 
 def _no_tabs(text: str) -> str:
     return "".join(" " if c in "\t\n\r" else c for c in text) or "_"
+
+
+def ud_from_tokens(doc: Doc, text: str, tokens: Sequence[Tuple]) -> UDText:
+    """The tokens, words and sentences of a doc's raw text, from the tokens
+    that spacy-lstm.Corpus.v1 keeps with it ((start, end, n_words,
+    sentence_end) each); the words are the doc's where their number agrees."""
+    spans, multiword, words, sentences = [], [], [], []
+    chars: List[str] = []
+    index = 0
+    sentence_start = 0
+    w = 0
+    same_words = sum(t[2] for t in tokens) == len(doc)
+    for start, end, n_words, sentence_end in tokens:
+        form = "".join(c for c in text[start:end] if not c.isspace())
+        span = Span(index, index + len(form))
+        chars.append(form)
+        spans.append(span)
+        if n_words > 1:
+            multiword.append(span)
+        for k in range(n_words):
+            word_form = doc[w + k].text if same_words else form
+            words.append(Word(span, word_form, "_", "_", "_", "", -1, "_", n_words > 1))
+        w += n_words
+        index = span.end
+        if sentence_end:
+            sentences.append(Span(sentence_start, index))
+            sentence_start = index
+    return UDText("".join(chars), spans, multiword, words, sentences)
+
+
+def concatenate(parts: List[UDText]) -> UDText:
+    """One UDText of several, as if one file held them all."""
+    chars: List[str] = []
+    tokens, multiword, words, sentences = [], [], [], []
+    offset = 0
+
+    def shift(span: Span) -> Span:
+        return Span(span.start + offset, span.end + offset)
+
+    for part in parts:
+        chars.append(part.characters)
+        tokens.extend(shift(s) for s in part.tokens)
+        multiword.extend(shift(s) for s in part.multiword_tokens)
+        words.extend(w._replace(span=shift(w.span)) for w in part.words)
+        sentences.extend(shift(s) for s in part.sentences)
+        offset += len(part.characters)
+    return UDText("".join(chars), tokens, multiword, words, sentences)

@@ -2,7 +2,8 @@
 
 from .language_model import LanguageModel, make_language_model
 from .parser import BiaffineDependencyParser, make_parser
-from .tokenizer import CharTokenizer, RawTextTokenizer, make_tokenizer
+from .raw_text import RawTextTokenizer
+from .tokenizer import CharTokenizer, make_tokenizer
 from .word2vec import Word2Vec, make_word2vec
 
 __all__ = [

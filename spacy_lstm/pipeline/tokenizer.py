@@ -20,7 +20,6 @@ layer of tokens, so a doc with expanded words has those words as its text
 multiword tokens, doc.text and token.idx are the original text's.
 """
 
-import re
 import unicodedata
 import warnings
 from collections import Counter, defaultdict
@@ -36,11 +35,11 @@ from spacy.language import Language
 from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc, Token
 from spacy.training import Example, validate_examples, validate_get_examples
-from spacy.util import minibatch, registry
+from spacy.util import minibatch
 from spacy.vocab import Vocab
 from thinc.api import Config, Model, Optimizer
 
-from ..conll2018 import Span, UDText, Word, docs_to_conllu, evaluate, read_ud
+from ..conll2018 import concatenate, docs_to_conllu, evaluate, read_ud, ud_from_tokens
 from ..extensions import (
     SURFACE_KEY,
     install_extension,
@@ -52,12 +51,10 @@ from ..models.char_tagger import set_char_rows, torch_module
 from ..torch_modules.char_tagger import UNKNOWN, category_rows
 from ..training.conllu import RAW_TEXT_KEY
 from ..util import load_or_explain
+from .raw_text import RAW_KEY, SURROGATE, RawTextTokenizer, words_and_spaces
 
 # the label of a token's last character; every other character is INSIDE
 INSIDE, TOKEN_END, SENTENCE_END, MWT_END, MWT_SENTENCE_END = range(5)
-# RawTextTokenizer keeps the text it was given here, marking the doc as raw text
-RAW_KEY = "spacy_lstm.untokenized"
-SURROGATE = re.compile("[\ud800-\udfff]")
 # rows are padded to a multiple of this (a few shapes for torch to reuse)
 PAD_TO = 32
 SCORE_KEYS = ("tokens", "mwt", "words", "sents")
@@ -72,94 +69,6 @@ depth = 1
 dropout = 0.1
 """
 DEFAULT_TOKENIZER_MODEL = Config().from_str(default_model_config)["model"]
-
-
-@registry.tokenizers("spacy-lstm.RawTextTokenizer.v1")
-def create_raw_text_tokenizer() -> Callable[[Language], "RawTextTokenizer"]:
-    """The tokenizer that goes with lstm_tokenizer: it splits on whitespace
-    and marks the doc as raw text for lstm_tokenizer to tokenize."""
-
-    def make(nlp: Language) -> RawTextTokenizer:
-        return RawTextTokenizer(nlp.vocab)
-
-    return make
-
-
-class RawTextTokenizer:
-    """Whitespace-separated tokens, the text kept exactly, marked as raw text."""
-
-    def __init__(self, vocab: Vocab) -> None:
-        self.vocab = vocab
-
-    def __call__(self, text: str) -> Doc:
-        # spaCy cannot store unpaired surrogates (UTF-8 has none): each is
-        # replaced in the doc and the text is kept as it came for lstm_tokenizer
-        clean = SURROGATE.sub("\ufffd", text)
-        spans = [m.span() for m in re.finditer(r"\S+", clean)]
-        words, spaces, _, _ = words_and_spaces(clean, spans)
-        doc = Doc(self.vocab, words=words, spaces=spaces)
-        doc.user_data[RAW_KEY] = text
-        return doc
-
-    def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterator[Doc]:
-        """A doc for each text."""
-        for text in texts:
-            yield self(text)
-
-    def to_bytes(self, **kwargs) -> bytes:
-        """Nothing: the tokenizer has no data (spaCy calls it on saving)."""
-        return b""
-
-    def from_bytes(self, data: bytes, **kwargs) -> "RawTextTokenizer":
-        """The tokenizer itself: there is nothing to load."""
-        return self
-
-    def to_disk(self, path: Path, **kwargs) -> None:
-        """An empty folder where spaCy expects the tokenizer's data."""
-        Path(path).mkdir(parents=True, exist_ok=True)
-
-    def from_disk(self, path: Path, **kwargs) -> "RawTextTokenizer":
-        """The tokenizer itself: there is nothing to load."""
-        return self
-
-
-def words_and_spaces(
-    text: str,
-    spans: Sequence[Tuple[int, int]],
-    words_of: Optional[Sequence[List[str]]] = None,
-) -> Tuple[List[str], List[bool], List[int], List[Tuple[int, int]]]:
-    """spaCy words and spaces for tokens at spans of a text: whitespace of
-    more than one space becomes a whitespace token, as spaCy's tokenizer makes
-    it, so that the doc's text is the text exactly, unless a token is several
-    words (words_of), which are then separated by a space.
-
-    RETURNS (Tuple[List[str], List[bool], List[int], List[Tuple[int, int]]]):
-        The words, whether a space follows each, the index of each span's
-        first word, and the span of the text each word was read from.
-    """
-    words: List[str] = []
-    spaces: List[bool] = []
-    index: List[int] = []
-    read_from: List[Tuple[int, int]] = []
-    at = 0
-    for i, (start, end) in enumerate(list(spans) + [(len(text), len(text))]):
-        gap_start = at
-        if text.startswith(" ", at) and at < start and words:
-            spaces[-1] = True
-            gap_start += 1
-        if gap_start < start:
-            words.append(text[gap_start:start])
-            spaces.append(False)
-            read_from.append((gap_start, start))
-        if start < end:
-            index.append(len(words))
-            token_words = words_of[i] if words_of is not None else [text[start:end]]
-            for k, word in enumerate(token_words):
-                words.append(word)
-                spaces.append(k + 1 < len(token_words))
-                read_from.append((start, end))
-        at = end
-    return words, spaces, index, read_from
 
 
 @Language.factory(
@@ -480,14 +389,14 @@ class CharTokenizer(TrainablePipe):
         for eg in examples:
             raw = eg.reference.user_data.get(RAW_TEXT_KEY)
             if raw is not None and raw[0]:
-                golds.append(_gold_ud(eg.reference, *raw))
+                golds.append(ud_from_tokens(eg.reference, *raw))
                 texts.append(raw[0])
         if not texts:
             return {f"tokenizer_{key}_f": None for key in SCORE_KEYS}
         docs = [
             self.make_doc(t, labels) for t, labels in zip(texts, self.predict(texts))
         ]
-        gold = _concatenate(golds)
+        gold = concatenate(golds)
         system = read_ud(docs_to_conllu(docs), "lstm_tokenizer's output")
         scores = evaluate(gold, system)
         return {
@@ -670,48 +579,3 @@ def _multiword_tokens(doc: Doc, tokens: Sequence[Tuple], text: str):
         if n_words > 1:
             yield text[start:end], [doc[i].text for i in range(w, w + n_words)]
         w += n_words
-
-
-def _gold_ud(doc: Doc, text: str, tokens: Sequence[Tuple]) -> UDText:
-    """The tokens, words and sentences of a reference doc's raw text."""
-    spans, multiword, words, sentences = [], [], [], []
-    chars: List[str] = []
-    index = 0
-    sentence_start = 0
-    w = 0
-    same_words = sum(t[2] for t in tokens) == len(doc)
-    for start, end, n_words, sentence_end in tokens:
-        form = "".join(c for c in text[start:end] if not c.isspace())
-        span = Span(index, index + len(form))
-        chars.append(form)
-        spans.append(span)
-        if n_words > 1:
-            multiword.append(span)
-        for k in range(n_words):
-            word_form = doc[w + k].text if same_words else form
-            words.append(Word(span, word_form, "_", "_", "_", "", -1, "_", n_words > 1))
-        w += n_words
-        index = span.end
-        if sentence_end:
-            sentences.append(Span(sentence_start, index))
-            sentence_start = index
-    return UDText("".join(chars), spans, multiword, words, sentences)
-
-
-def _concatenate(parts: List[UDText]) -> UDText:
-    """One UDText of several, as if one file held them all."""
-    chars: List[str] = []
-    tokens, multiword, words, sentences = [], [], [], []
-    offset = 0
-
-    def shift(span: Span) -> Span:
-        return Span(span.start + offset, span.end + offset)
-
-    for part in parts:
-        chars.append(part.characters)
-        tokens.extend(shift(s) for s in part.tokens)
-        multiword.extend(shift(s) for s in part.multiword_tokens)
-        words.extend(w._replace(span=shift(w.span)) for w in part.words)
-        sentences.extend(shift(s) for s in part.sentences)
-        offset += len(part.characters)
-    return UDText("".join(chars), tokens, multiword, words, sentences)

@@ -9,14 +9,13 @@ from spacy.training import Example
 from spacy.util import fix_random_seed, make_tempdir, registry
 
 from spacy_lstm.conll2018 import docs_to_conllu, evaluate, read_ud
+from spacy_lstm.pipeline.raw_text import RawTextTokenizer, words_and_spaces
 from spacy_lstm.pipeline.tokenizer import (
     MWT_END,
     SENTENCE_END,
     TOKEN_END,
-    RawTextTokenizer,
     character_labels,
     segment,
-    words_and_spaces,
 )
 from spacy_lstm.training.conllu import read_paragraphs
 
