@@ -247,8 +247,9 @@ def test_every_pipeline_gets_the_same_cores():
 
     # one core each by default, whatever the machine has
     assert settings(True, 16, False) == settings(False, 16, False) == [(1, 1)]
-    # all cores: spaCy's CNN through processes, ours through threads or processes
-    assert settings(False, 4, True) == [(1, 4)]
+    # all cores: spaCy's CNN through processes (or one, if faster), ours
+    # through threads or processes
+    assert settings(False, 4, True) == [(1, 4), (1, 1)]
     assert settings(True, 4, True) == [(4, 1), (1, 4)]
     assert settings(True, 1, True) == [(1, 1)]
     # --threads gives ours more threads, never spaCy's CNN
@@ -289,7 +290,7 @@ def test_parse_speed_says_the_threads_of_every_pipeline(
     assert ours_settings and len(ran) == len(ours_settings) + 1
     if all_cores:
         assert result["cores"] == "all"
-        assert ran[f"threads / processes {tmp_path / 'blank'}"] == [1, 2]
+        assert ran[f"threads / processes {tmp_path / 'blank'}"] in ([1, 2], [1, 1])
         assert all(v in ([2, 1], [1, 2]) for v in ours_settings)
     else:
         assert result["cores"] == 1
