@@ -76,8 +76,8 @@ def settings(
     threads and through processes, all timed (the fastest is reported). A
     pipeline without torch layers is also timed in one process: on short docs
     moving them between processes can cost spaCy's CNN more than a second
-    process gains (EWT dev sentences in batches of 64 on 2 cores: 4,740 words/s
-    with n_process=2 against 8,309 in one process).
+    process gains (EWT dev sentences in batches of 64 on 2 cores, one script:
+    4,092 words/s with n_process=2, 4,385 to 6,890 in one process).
 
     has_torch (bool): Whether the pipeline has spacy-lstm torch layers.
     cores (int): The machine's cores.
